@@ -1,0 +1,109 @@
+/* api.h — the JSON API: the one route table and what every handler gets.
+ *
+ * Each request goes: router (http/) → api_dispatch: authenticate (session cookie or bearer
+ * token), CSRF for cookie-authenticated unsafe methods, role check from the route's `roles`,
+ * body parse + validation against the route's field table → the handler. A handler either
+ * responds (http_respond_*) and returns 0, or returns a negative SN_E* code with `e` filled,
+ * and the dispatcher renders the error envelope. The same table generates the OpenAPI
+ * document (openapi.c). Handlers never write SQL: they call the domain. */
+#ifndef SANAD_API_H
+#define SANAD_API_H
+
+#include "../core/config.h"
+#include "../domain/domain.h"
+#include "../domain/session.h"
+#include "../http/http.h"
+
+#include <jansson.h>
+
+enum field_type { FT_STRING, FT_INTEGER, FT_BOOLEAN, FT_STRING_ARRAY, FT_OBJECT };
+
+/* One field of a JSON request body. A table of them ends with {NULL}. */
+typedef struct field_spec {
+    const char *name;
+    enum field_type type;
+    int required;
+    int min, max;           /* string length in characters (0,0: no bound) */
+    const char *description;
+} field_spec;
+
+/* One query parameter (documentation and validation of integers). */
+typedef struct query_spec {
+    const char *name;
+    enum field_type type;
+    const char *description;
+} query_spec;
+
+typedef struct api_ctx {
+    http_req *req;
+    store *db;
+    const config *cfg;
+    principal who;      /* valid when authenticated */
+    int authenticated;
+    actor act;          /* who + where, for the domain and the audit log */
+    json_t *body;       /* the validated request body, or NULL */
+} api_ctx;
+
+typedef int (*api_handler)(api_ctx *c, sn_err *e);
+
+#define ROLES_PUBLIC 0u
+
+typedef struct api_route {
+    const char *method;
+    const char *pattern;
+    api_handler handler;
+    unsigned roles;             /* any of these may call; ROLES_PUBLIC: no sign-in */
+    const field_spec *body;     /* request body fields, or NULL */
+    const query_spec *query;    /* query parameters, or NULL */
+    int status;                 /* success status */
+    const char *response;       /* OpenAPI component name of the success body, or NULL */
+    const char *tag;
+    const char *summary;
+} api_route;
+
+extern const api_route api_routes[];
+extern const int api_route_count;
+
+/* Set up the per-thread database connections and the routing table. */
+int api_init(const config *cfg, sn_err *e);
+void api_fini(void);
+/* The http_app_fn of the server. */
+void api_dispatch(http_req *req);
+/* Route patterns indexed like the table, for metrics labels. */
+const char *const *api_route_patterns(void);
+
+/* Validate `body` against a field table (400 unknown field / wrong type, 422 missing, bounds). */
+int api_validate_body(json_t *body, const field_spec *fields, sn_err *e);
+/* Path parameter i as a positive id, else SN_ENOTFOUND. */
+int api_param_id(api_ctx *c, int i, int64_t *out, sn_err *e);
+/* Cursor pagination: ?limit= (1..200, default 50) and ?cursor= (opaque, an integer here). */
+int api_page(api_ctx *c, int64_t *cursor, int *limit, sn_err *e);
+/* Text of an optional body field, or NULL. */
+const char *api_body_str(api_ctx *c, const char *name);
+void api_iso_time(json_t *obj, const char *key, int64_t ms);
+json_t *api_roles_json(unsigned roles);
+
+/* The OpenAPI 3.1 document built from api_routes. */
+json_t *openapi_document(void);
+
+/* Handlers, one file per resource. */
+int api_healthz(api_ctx *c, sn_err *e);
+int api_metrics(api_ctx *c, sn_err *e);
+int api_openapi(api_ctx *c, sn_err *e);
+int api_auth_login(api_ctx *c, sn_err *e);
+int api_auth_logout(api_ctx *c, sn_err *e);
+int api_me_get(api_ctx *c, sn_err *e);
+int api_users_create(api_ctx *c, sn_err *e);
+int api_users_list(api_ctx *c, sn_err *e);
+int api_users_get(api_ctx *c, sn_err *e);
+int api_users_update(api_ctx *c, sn_err *e);
+int api_tokens_create(api_ctx *c, sn_err *e);
+int api_tokens_list(api_ctx *c, sn_err *e);
+int api_tokens_revoke(api_ctx *c, sn_err *e);
+int api_audit_list(api_ctx *c, sn_err *e);
+
+extern const field_spec login_fields[], user_create_fields[], user_update_fields[],
+    token_create_fields[];
+extern const query_spec page_query[], audit_query[];
+
+#endif

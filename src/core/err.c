@@ -1,0 +1,75 @@
+/* err.c — code → HTTP status/slug table and the sn_fail helpers. */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    int code;
+    int status;
+    const char *slug;
+} err_table[] = {
+    {SN_EINVALID, 400, "invalid_request"},
+    {SN_EUNAUTH, 401, "unauthenticated"},
+    {SN_EFORBIDDEN, 403, "forbidden"},
+    {SN_ENOTFOUND, 404, "not_found"},
+    {SN_EMETHOD, 405, "method_not_allowed"},
+    {SN_ECONFLICT, 409, "conflict"},
+    {SN_ETOOLARGE, 413, "payload_too_large"},
+    {SN_EMEDIA, 415, "unsupported_media_type"},
+    {SN_EUNPROCESSABLE, 422, "validation_failed"},
+    {SN_ERATE, 429, "rate_limited"},
+    {SN_EDB, 500, "internal_error"},
+    {SN_EINTERNAL, 500, "internal_error"},
+    {SN_EUNAVAILABLE, 503, "unavailable"},
+};
+
+int sn_err_http_status(int code)
+{
+    for (size_t i = 0; i < sizeof err_table / sizeof err_table[0]; i++)
+        if (err_table[i].code == code) return err_table[i].status;
+    return 500;
+}
+
+const char *sn_err_default_slug(int code)
+{
+    for (size_t i = 0; i < sizeof err_table / sizeof err_table[0]; i++)
+        if (err_table[i].code == code) return err_table[i].slug;
+    return "internal_error";
+}
+
+static void err_vfill(sn_err *e, int code, const char *slug, const char *field, const char *fmt,
+                      va_list ap)
+{
+    e->code = code;
+    e->retry_after = 0;
+    snprintf(e->slug, sizeof e->slug, "%s", slug ? slug : sn_err_default_slug(code));
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+}
+
+int sn_fail(sn_err *e, int code, const char *field, const char *fmt, ...)
+{
+    if (!e) return code;
+    va_list ap;
+    va_start(ap, fmt);
+    err_vfill(e, code, NULL, field, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int sn_fail_slug(sn_err *e, int code, const char *slug, const char *field, const char *fmt, ...)
+{
+    if (!e) return code;
+    va_list ap;
+    va_start(ap, fmt);
+    err_vfill(e, code, slug, field, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void sn_err_clear(sn_err *e)
+{
+    memset(e, 0, sizeof *e);
+}

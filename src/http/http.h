@@ -1,0 +1,104 @@
+/* http.h — the HTTP core: a libmicrohttpd server that hands each complete request to one
+ * application callback, plus request accessors, response builders, the router and metrics.
+ *
+ * Request life cycle (one http_req per request, freed in one go after the response):
+ *     headers arrive ─> body read into req->body (capped: over the cap → 413 without calling
+ *     the app) ─> app(req) ─> the app sets exactly one response ─> access log + metrics.
+ * Every response carries X-Request-Id and the security headers (http_security_headers).
+ * Knows nothing of users or databases. */
+#ifndef SANAD_HTTP_H
+#define SANAD_HTTP_H
+
+#include "../core/buf.h"
+#include "../core/err.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_HEADERS 12
+
+struct MHD_Connection;
+
+typedef struct http_header {
+    char *name, *value;
+} http_header;
+
+typedef struct http_req {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;            /* decoded path without the query */
+    char request_id[24];
+    char ip[64];                 /* client address (X-Forwarded-For when from a trusted proxy) */
+    buf body;
+    int body_too_large;
+    int64_t start_us;
+
+    /* Filled by the router. */
+    int route;                   /* index into the route table, -1 when none matched */
+    const char *route_pattern;
+    char *params[HTTP_MAX_PARAMS]; /* values of {name} segments, in order */
+    int nparams;
+
+    /* For the access log: who asked. */
+    int64_t user_id;
+
+    /* The response. */
+    int status;
+    char *resp_body;
+    size_t resp_len;
+    const char *content_type;
+    http_header headers[HTTP_MAX_HEADERS];
+    int nheaders;
+} http_req;
+
+typedef void (*http_app_fn)(http_req *req);
+
+typedef struct http_server_options {
+    const char *listen;         /* HOST:PORT; port 0 picks a free one */
+    int threads;
+    size_t body_limit;
+    int access_log;
+    const char *trusted_proxies; /* comma-separated addresses whose X-Forwarded-For we believe */
+    http_app_fn app;
+    const char *const *route_patterns; /* for metrics labels, indexed by req->route */
+    int nroutes;
+} http_server_options;
+
+typedef struct http_server http_server;
+
+int http_server_start(const http_server_options *opt, http_server **out, sn_err *e);
+int http_server_port(const http_server *s);
+/* Stop accepting, let in-flight requests finish (up to grace_ms), then stop. */
+void http_server_stop(http_server *s, int grace_ms);
+
+/* Request accessors (valid during the app callback). */
+const char *http_header_get(const http_req *req, const char *name);
+const char *http_query(const http_req *req, const char *name);
+const char *http_cookie(const http_req *req, const char *name);
+
+/* Responses. Each replaces any response set before. */
+void http_set_header(http_req *req, const char *name, const char *value);
+void http_respond(http_req *req, int status, const char *content_type, const char *body, size_t len);
+/* Steals the reference to `json`. */
+void http_respond_json(http_req *req, int status, json_t *json);
+void http_respond_error(http_req *req, const sn_err *e);
+void http_respond_empty(http_req *req, int status);
+
+/* Router: patterns like "/api/v1/users/{id}". */
+typedef struct http_route_key {
+    const char *method;
+    const char *pattern;
+} http_route_key;
+enum { ROUTER_MATCH = 0, ROUTER_NOT_FOUND = -1, ROUTER_METHOD = -2 };
+/* Match req->method/path; on ROUTER_MATCH sets req->route and params; on ROUTER_METHOD writes
+ * the allowed methods ("GET, PATCH") into allow. */
+int router_match(http_req *req, const http_route_key *routes, int n, char *allow, size_t allow_size);
+
+/* Metrics, rendered as Prometheus text. */
+void metrics_observe(int route, int status, int64_t duration_us);
+void metrics_connection(int delta);
+int metrics_render(buf *out, const char *const *route_patterns, int nroutes);
+
+#endif

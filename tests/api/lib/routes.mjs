@@ -1,0 +1,104 @@
+// The route table the tests know, in one place: the route × role matrix walks it, and the OpenAPI test
+// checks that the served document lists every one of these (method, path).
+//
+// allow: 'public' (anyone, signed in or not), 'any' (every signed-in role), or a list of roles.
+// expect: the status an allowed caller gets.
+// prepare(ctx) → {path?, body?, client?}: per-call set-up; ctx = {server, admin, caller, role, ids,
+//   via}, caller is null for anonymous. A returned client replaces the caller (fresh sessions).
+// bearer: false when the route has no meaning for a bearer token (logout ends a cookie session).
+import { ROLES, unique } from './harness.mjs';
+
+export const ROUTES = [
+    { method: 'GET', path: '/healthz', allow: 'public', expect: 200 },
+    { method: 'GET', path: '/metrics', allow: 'public', expect: 200 },
+    { method: 'GET', path: '/api/v1/openapi.json', allow: 'public', expect: 200 },
+    {
+        method: 'POST',
+        path: '/api/v1/auth/login',
+        allow: 'public',
+        expect: 200,
+        bearer: false,
+        prepare: ({ server, role }) => {
+            const u = server.users[role ?? 'agent'];
+            return { body: { email: u.email, password: u.password }, client: server.client() };
+        },
+    },
+    {
+        method: 'POST',
+        path: '/api/v1/auth/logout',
+        allow: 'any',
+        expect: 204,
+        bearer: false,
+        // A session of its own, so the shared one of this role lives on.
+        prepare: async ({ server, role }) => (role ? { client: await server.login(role) } : {}),
+    },
+    { method: 'GET', path: '/api/v1/me', allow: 'any', expect: 200 },
+    {
+        method: 'POST',
+        path: '/api/v1/tokens',
+        allow: 'any',
+        expect: 201,
+        prepare: () => ({ body: { name: unique('matrix-token-') } }),
+    },
+    { method: 'GET', path: '/api/v1/tokens', allow: 'any', expect: 200 },
+    {
+        method: 'DELETE',
+        path: '/api/v1/tokens/{id}',
+        allow: 'any',
+        expect: 204,
+        // The caller revokes a token of its own (anonymous: someone's real token).
+        prepare: async ({ caller, admin }) => {
+            const owner = caller ?? admin;
+            const r = await owner.post('/api/v1/tokens', { name: unique('to-revoke-') });
+            if (r.status !== 201) {
+                throw new Error(`set-up: creating a token: ${r.status} ${r.text}`);
+            }
+            return { path: `/api/v1/tokens/${r.json.id}` };
+        },
+    },
+    {
+        method: 'POST',
+        path: '/api/v1/users',
+        allow: ['admin'],
+        expect: 201,
+        prepare: () => ({
+            body: {
+                email: `${unique('matrix')}@test.sanad`,
+                name: 'Matrix User',
+                password: 'matrix-password-1',
+                roles: ['agent'],
+            },
+        }),
+    },
+    { method: 'GET', path: '/api/v1/users', allow: ['admin'], expect: 200 },
+    {
+        method: 'GET',
+        path: '/api/v1/users/{id}',
+        allow: ['admin'],
+        expect: 200,
+        prepare: ({ ids }) => ({ path: `/api/v1/users/${ids.agent}` }),
+    },
+    {
+        method: 'PATCH',
+        path: '/api/v1/users/{id}',
+        allow: ['admin'],
+        expect: 200,
+        prepare: ({ ids }) => ({ path: `/api/v1/users/${ids.scratch}`, body: { name: unique('Renamed ') } }),
+    },
+    { method: 'GET', path: '/api/v1/audit', allow: ['admin'], expect: 200 },
+];
+
+export function allowed(route, role) {
+    if (route.allow === 'public') {
+        return true;
+    }
+    if (role === null) {
+        return false;
+    }
+    if (route.allow === 'any') {
+        return true;
+    }
+    return route.allow.includes(role);
+}
+
+export { ROLES };

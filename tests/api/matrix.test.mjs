@@ -1,0 +1,67 @@
+// Every route × every role, by session cookie and by bearer token: an allowed role gets the route's
+// 2xx, any other role 403, and anonymous 401 — all with the error envelope.
+import { describe, test, before, after } from 'node:test';
+import { startServer, backendName, ROLES, createUser, show } from './lib/harness.mjs';
+import { ROUTES, allowed } from './lib/routes.mjs';
+import { expectError, expectStatus } from './lib/expect.mjs';
+
+const backend = backendName();
+
+describe(`route × role matrix [${backend}]`, () => {
+    let server;
+    let admin;
+    const ids = {};
+    const cookieClients = {};
+    const bearerClients = {};
+
+    before(async () => {
+        server = await startServer();
+        for (const role of ROLES) {
+            const c = await server.login(role);
+            cookieClients[role] = c;
+            ids[role] = c.user.id;
+            const t = await c.post('/api/v1/tokens', { name: `matrix-${role}` });
+            if (t.status !== 201) {
+                throw new Error(`set-up: token for ${role}: ${show(t)}`);
+            }
+            bearerClients[role] = server.bearer(t.json.token);
+        }
+        admin = cookieClients.admin;
+        ids.scratch = (await createUser(admin, { roles: ['agent'] })).user.id;
+    });
+
+    after(async () => {
+        await server?.stop();
+    });
+
+    for (const route of ROUTES) {
+        const callers = [];
+        for (const role of ROLES) {
+            callers.push({ role, via: 'cookie' });
+            if (route.bearer !== false) {
+                callers.push({ role, via: 'bearer' });
+            }
+        }
+        callers.push({ role: null, via: 'anonymous' });
+
+        for (const { role, via } of callers) {
+            const ok = allowed(route, role);
+            const want = ok ? route.expect : role === null ? 401 : 403;
+            const who = role === null ? 'anonymous' : `${role} (${via})`;
+            test(`${route.method} ${route.path} as ${who} → ${want}`, async () => {
+                let caller = null;
+                if (role !== null) {
+                    caller = via === 'cookie' ? cookieClients[role] : bearerClients[role];
+                }
+                const prep = route.prepare ? await route.prepare({ server, admin, caller, role, ids, via }) : {};
+                const client = prep.client ?? caller ?? server.client();
+                const r = await client.request(route.method, prep.path ?? route.path, prep.body);
+                if (ok) {
+                    expectStatus(r, want);
+                } else {
+                    expectError(r, want);
+                }
+            });
+        }
+    }
+});
