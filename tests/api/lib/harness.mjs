@@ -145,8 +145,9 @@ function parseBody(headers, text) {
 
 export class Client {
     // base: server URL; ip: the address sent in X-Forwarded-For (the server trusts 127.0.0.1).
-    constructor(base, { ip, token } = {}) {
+    constructor(base, { ip, token, diag } = {}) {
         this.base = base;
+        this.diag = diag ?? null; // () → text about the server, added to transport errors
         this.ip = ip;
         this.cookie = null; // "sanad_session=…"
         this.csrf = null;
@@ -192,7 +193,13 @@ export class Client {
                 delete headers[k];
             }
         }
-        const res = await fetch(this.base + p, { method, headers, body: payload, redirect: 'manual' });
+        let res;
+        try {
+            res = await fetch(this.base + p, { method, headers, body: payload, redirect: 'manual' });
+        } catch (e) {
+            const cause = e.cause ? ` (${e.cause.code ?? ''} ${e.cause.message ?? e.cause})` : '';
+            throw new Error(`${method} ${p}: ${e.message}${cause}${this.diag ? `\n${this.diag()}` : ''}`);
+        }
         const text = await res.text();
         const setCookies = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [];
         const out = {
@@ -406,6 +413,12 @@ export async function startServer({ backend = backendName(), extraArgs = [] } = 
             throw new Error(`${e.message}\nserver output:\n${logText}`);
         });
 
+        const diag = () => {
+            const st = child.exitCode !== null || child.signalCode !== null
+                ? `server exited (${child.exitCode ?? child.signalCode})` : 'server still running';
+            return `${st}; its output ends with:\n${logText.slice(-4000)}`;
+        };
+
         let ipCounter = 0;
         const newIp = () => {
             ipCounter += 1;
@@ -425,14 +438,14 @@ export async function startServer({ backend = backendName(), extraArgs = [] } = 
             dir,
             users,
             newIp,
-            client: (opts = {}) => new Client(url, { ip: opts.ip ?? newIp() }),
-            bearer: (token, opts = {}) => new Client(url, { ip: opts.ip ?? newIp(), token }),
+            client: (opts = {}) => new Client(url, { ip: opts.ip ?? newIp(), diag }),
+            bearer: (token, opts = {}) => new Client(url, { ip: opts.ip ?? newIp(), token, diag }),
             async login(who, opts = {}) {
                 const cred = typeof who === 'string' ? users[who] : who;
                 if (!cred) {
                     throw new Error(`no test user for ${who}`);
                 }
-                const c = new Client(url, { ip: opts.ip ?? newIp() });
+                const c = new Client(url, { ip: opts.ip ?? newIp(), diag });
                 const r = await c.login(cred.email, cred.password);
                 if (r.status !== 200 || !c.cookie || !c.csrf) {
                     throw new Error(`login as ${cred.email} failed: ${r.status} ${r.text}` +
