@@ -27,11 +27,13 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(subst /,-,$(UNIT_S
 all: $(BUILD)/sanad unit
 
 $(BUILD)/sanad: $(OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+	@echo "  LINK    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(LDFLAGS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql
 	@mkdir -p $(dir $@)
@@ -39,7 +41,8 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql
 
 $(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Unit tests: tests/unit/<module>/<name>.c → build/tests/unit/<module>-<name>, linked with
 # everything but main.c and cmocka.
@@ -47,7 +50,8 @@ $(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
 unit: $(UNIT_BIN)
 $(BUILD)/tests/unit/%: $(LIB_OBJ) $(UNIT_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/$(subst -,/,$*).c $(LIB_OBJ) $(LDLIBS) -lcmocka
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ tests/unit/$(subst -,/,$*).c $(LIB_OBJ) $(LDLIBS) -lcmocka
 
 deps:
 	scripts/bootstrap
