@@ -89,9 +89,10 @@ stop() { # stop PID: SIGTERM, then SIGKILL after 5 s
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || true
 }
+# shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -112,16 +113,16 @@ trap 'exit 143' TERM
 chmod 711 "$TMP"
 
 # --- 3. sanad --------------------------------------------------------------------------------
-DB="sqlite:$TMP/sanad.db"
+# sanad's files (database, keys) stay private in a 0700 directory.
+mkdir -m 700 "$TMP/sanad" "$TMP/sanad/data"
+DB="sqlite:$TMP/sanad/sanad.db"
 EMAIL=bench@bench.invalid
 PASSWORD="bench-$RANDOM$RANDOM-password"
-mkdir -p "$TMP/data"
-
 printf '%s\n' "$PASSWORD" |
     "$SANAD" user add --db "$DB" --email "$EMAIL" --name Bench --role agent >"$TMP/user-add.log" 2>&1 ||
     { cat "$TMP/user-add.log" >&2; die "could not create the benchmark user"; }
 
-serve_args=(serve --listen 127.0.0.1:0 --db "$DB" --data "$TMP/data" --access-log 0)
+serve_args=(serve --listen 127.0.0.1:0 --db "$DB" --data "$TMP/sanad/data" --access-log 0)
 [[ -n $SANAD_THREADS ]] && serve_args+=(--threads "$SANAD_THREADS")
 "$SANAD" "${serve_args[@]}" >"$TMP/sanad.out" 2>"$TMP/sanad.err" &
 SANAD_PID=$!
@@ -194,7 +195,8 @@ EOF
 }
 
 NGINX_URL=
-for ((attempt = 0; attempt < 10 && -z $NGINX_URL; attempt++)); do
+for ((attempt = 0; attempt < 10; attempt++)); do
+    [[ -n $NGINX_URL ]] && break
     port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     port_in_use "$port" && continue
     write_nginx_conf "$port"
@@ -221,7 +223,7 @@ cmp -s "$TMP/me.json" <(curl -sS "$NGINX_URL/me.json") || die "nginx serves a di
 
 # --- 5. wrk ----------------------------------------------------------------------------------
 # run_wrk NAME URL [wrk args...]: warm up, measure, and record the figures in RESULTS.
-declare -a NAMES RPS P50 P99 ERRS
+NAMES=() RPS=() P50=() P99=() ERRS=()
 run_wrk() {
     local name=$1 url=$2 out="$TMP/wrk-${#NAMES[@]}.txt"
     shift 2
