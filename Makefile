@@ -21,7 +21,7 @@ LIB_OBJ := $(filter-out $(BUILD)/obj/src/main.o,$(OBJ))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 
 UNIT_SRC := $(wildcard tests/unit/*/*.c tests/unit/*.c)
-UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(subst /,-,$(UNIT_SRC:tests/unit/%=%)))
+UNIT_BIN := $(addprefix $(BUILD)/tests/unit/,$(subst /,-,$(patsubst tests/unit/%.c,%,$(UNIT_SRC))))
 
 .PHONY: all run test asan bench lint clean deps web
 all: $(BUILD)/sanad unit
