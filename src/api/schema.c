@@ -72,9 +72,12 @@ int api_validate_body(json_t *body, const field_spec *fields, sn_err *e)
         }
         if (f->type == FT_STRING && (f->min || f->max)) {
             size_t n = utf8_len(json_string_value(v));
-            if (n < (size_t)f->min || (f->max && n > (size_t)f->max))
+            if (n < (size_t)f->min)
                 return sn_fail(e, SN_EUNPROCESSABLE, f->name,
-                               "'%s' must have %d to %d characters", f->name, f->min, f->max);
+                               "'%s' must have at least %d characters", f->name, f->min);
+            if (f->max && n > (size_t)f->max)
+                return sn_fail(e, SN_EUNPROCESSABLE, f->name,
+                               "'%s' must have at most %d characters", f->name, f->max);
         }
     }
     return 0;

@@ -42,6 +42,13 @@ static int parse_digits(const char **p, int n, int *out)
     return 0;
 }
 
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return days[m - 1] + (m == 2 && leap);
+}
+
 /* Accepts YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM]. */
 int clock_parse_iso8601(const char *s, int64_t *ms)
 {
@@ -50,7 +57,7 @@ int clock_parse_iso8601(const char *s, int64_t *ms)
     if (parse_digits(&p, 4, &y) || *p++ != '-' || parse_digits(&p, 2, &mo) || *p++ != '-' ||
         parse_digits(&p, 2, &d))
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
     int64_t offset_min = 0;
     if (*p == 'T' || *p == ' ') {
         p++;
@@ -60,6 +67,7 @@ int clock_parse_iso8601(const char *s, int64_t *ms)
             if (parse_digits(&p, 2, &sec)) return -1;
             if (*p == '.') {
                 p++;
+                if (*p < '0' || *p > '9') return -1;
                 int scale = 100;
                 while (*p >= '0' && *p <= '9') {
                     frac += (*p - '0') * scale;
@@ -72,7 +80,9 @@ int clock_parse_iso8601(const char *s, int64_t *ms)
             p++;
         } else if (*p == '+' || *p == '-') {
             int sign = *p++ == '-' ? -1 : 1, oh, om;
-            if (parse_digits(&p, 2, &oh) || *p++ != ':' || parse_digits(&p, 2, &om)) return -1;
+            if (parse_digits(&p, 2, &oh) || *p++ != ':' || parse_digits(&p, 2, &om) || oh > 14 ||
+                om > 59)
+                return -1;
             offset_min = sign * (oh * 60 + om);
         }
     }

@@ -141,6 +141,7 @@ int audit_list(store *db, const audit_filter *f, audit_row **rows, int *n, sn_er
     store_stmt *st;
     *rows = NULL;
     *n = 0;
+    if (f->limit < 1) return sn_fail(e, SN_EINVALID, "limit", "limit must be positive");
     if (store_prepare(db,
                       "SELECT id, seq, at, COALESCE(actor_id, 0), actor, action, object_type, "
                       "object_id, ip, request_id, detail FROM audit_log "

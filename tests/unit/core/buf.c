@@ -65,11 +65,13 @@ static void test_append_grows(void **state)
     buf_init(&b, 1 << 20);
     char chunk[100];
     memset(chunk, 'x', sizeof chunk);
-    for (int i = 0; i < 50; i++) assert_int_equal(buf_append(&b, chunk, sizeof chunk), 0);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(buf_append(&b, chunk, sizeof chunk), 0);
     assert_int_equal(b.len, 5000);
     assert_true(b.cap > 5000);
     assert_int_equal(strlen(b.data), 5000);
-    for (size_t i = 0; i < b.len; i++) assert_int_equal(b.data[i], 'x');
+    for (size_t i = 0; i < b.len; i++)
+        assert_int_equal(b.data[i], 'x');
     buf_fini(&b);
 }
 
