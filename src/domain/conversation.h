@@ -1,0 +1,93 @@
+/* conversation.h — the case one or more contacts belong to, and its life cycle.
+ *
+ *   contact_receive ──> open ──conv_update(pending)──> pending ──(customer writes / agent)──> open
+ *   open|pending ──conv_update(solved)──> solved ──(contact within reopen_days / agent)──> open
+ *   solved ──conv_update(closed) or close sweep after close_after_days──> closed (final)
+ *
+ * SLA: due times are business time (core/bizhours.h) from the conversation's start on the
+ * calendar of its SLA policy (sla.h); time spent pending is added back; a first reply stops the
+ * first-response clock. Resolved at first contact: solved with no escalation, never reopened.
+ * Every change writes a conversation_events row (the timeline) and queues webhook events. */
+#ifndef SANAD_CONVERSATION_H
+#define SANAD_CONVERSATION_H
+
+#include "customer.h"
+#include "domain.h"
+
+#include <jansson.h>
+
+enum channel { CH_PHONE, CH_EMAIL, CH_X, CH_FORM, CH_CHAT, CH_COUNT };
+const char *channel_name(int ch);
+int channel_parse(const char *name); /* -1 when unknown */
+
+typedef struct contact_input {
+    int channel;
+    customer_input customer;
+    const char *service_line; /* code or NULL */
+    const char *subject;
+    const char *body;
+    int64_t received_at;      /* 0: now */
+    const char *external_id;  /* imports: idempotency key, or NULL */
+    const char *meta_json;    /* channel metadata, or NULL */
+} contact_input;
+
+typedef struct contact_result {
+    int64_t contact_id, conversation_id, customer_id;
+    char number[32];
+    int joined;    /* joined an existing conversation (or reopened one) */
+    int duplicate; /* external_id seen before: nothing was written */
+} contact_result;
+
+/* The intake every channel uses. Runs in its own write transaction. */
+int contact_receive(store *db, const actor *who, const contact_input *in, contact_result *out,
+                    sn_err *e);
+/* The same inside the caller's transaction (group commit, imports). */
+int contact_receive_in_tx(store *db, const actor *who, const contact_input *in, int64_t now,
+                          contact_result *out, sn_err *e);
+
+/* An agent opens a conversation (e.g. an outbound call): like a contact, never joins. */
+int conv_open(store *db, const actor *who, const contact_input *in, contact_result *out, sn_err *e);
+
+typedef struct conv_patch {
+    const char *status;       /* NULL: unchanged */
+    int has_assignee;
+    int64_t assignee_id;      /* 0: unassign */
+    const char *priority;
+    const char *service_line; /* code */
+    json_t *tags;             /* array of strings, or NULL */
+} conv_patch;
+
+int conv_update(store *db, const actor *who, int64_t id, const conv_patch *p, sn_err *e);
+
+typedef struct message_input {
+    const char *kind;     /* reply | note */
+    const char *body;     /* or NULL with template */
+    const char *template_code;
+    const char *lang;     /* ar | en; NULL: ar */
+    const char *channel;  /* NULL: the conversation's channel */
+} message_input;
+
+int conv_add_message(store *db, const actor *who, const char *agent_name, int64_t id,
+                     const message_input *in, int64_t *message_id, sn_err *e);
+int conv_merge(store *db, const actor *who, int64_t into, int64_t other, sn_err *e);
+
+/* The conversation as JSON with its timeline (customer masked). department_staff callers see
+ * only conversations escalated to their departments (else SN_ENOTFOUND). */
+int conv_get_json(store *db, const actor *who, int64_t id, int with_timeline, json_t **out,
+                  sn_err *e);
+
+typedef struct conv_filter {
+    const char *status, *channel, *service_line, *q;
+    int64_t assignee_id; /* 0: any; -1: unassigned */
+    int64_t offset;
+    int limit;
+} conv_filter;
+
+/* Sorted by SLA due time (soonest first). *items is a JSON array. */
+int conv_list_json(store *db, const actor *who, const conv_filter *f, json_t **items, int *more,
+                   sn_err *e);
+
+/* Close solved conversations older than close_after_days; returns how many. */
+int conv_close_sweep(store *db, int64_t now, int *closed);
+
+#endif
