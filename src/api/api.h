@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-enum field_type { FT_STRING, FT_INTEGER, FT_BOOLEAN, FT_STRING_ARRAY, FT_OBJECT };
+enum field_type { FT_STRING, FT_INTEGER, FT_BOOLEAN, FT_STRING_ARRAY, FT_OBJECT, FT_ARRAY };
 
 /* One field of a JSON request body. A table of them ends with {NULL}. */
 typedef struct field_spec {
@@ -102,8 +102,53 @@ int api_tokens_list(api_ctx *c, sn_err *e);
 int api_tokens_revoke(api_ctx *c, sn_err *e);
 int api_audit_list(api_ctx *c, sn_err *e);
 
+int api_me_update(api_ctx *c, sn_err *e);
+int api_service_lines_create(api_ctx *c, sn_err *e);
+int api_service_lines_list(api_ctx *c, sn_err *e);
+int api_service_lines_get(api_ctx *c, sn_err *e);
+int api_service_lines_update(api_ctx *c, sn_err *e);
+int api_departments_create(api_ctx *c, sn_err *e);
+int api_departments_list(api_ctx *c, sn_err *e);
+int api_departments_get(api_ctx *c, sn_err *e);
+int api_departments_update(api_ctx *c, sn_err *e);
+int api_customers_create(api_ctx *c, sn_err *e);
+int api_customers_list(api_ctx *c, sn_err *e);
+int api_customers_get(api_ctx *c, sn_err *e);
+int api_customers_update(api_ctx *c, sn_err *e);
+int api_customers_merge(api_ctx *c, sn_err *e);
+int api_contacts_create(api_ctx *c, sn_err *e);
+int api_conversations_create(api_ctx *c, sn_err *e);
+int api_conversations_list(api_ctx *c, sn_err *e);
+int api_conversations_get(api_ctx *c, sn_err *e);
+int api_conversations_update(api_ctx *c, sn_err *e);
+int api_conversations_message(api_ctx *c, sn_err *e);
+int api_conversations_merge(api_ctx *c, sn_err *e);
+int api_conversations_escalate(api_ctx *c, sn_err *e);
+int api_escalations_list(api_ctx *c, sn_err *e);
+int api_escalations_get(api_ctx *c, sn_err *e);
+int api_escalations_reply(api_ctx *c, sn_err *e);
+int api_escalations_update(api_ctx *c, sn_err *e);
+int api_calendars_get(api_ctx *c, sn_err *e);
+int api_calendars_update(api_ctx *c, sn_err *e);
+int api_sla_policies_list(api_ctx *c, sn_err *e);
+int api_sla_policies_create(api_ctx *c, sn_err *e);
+int api_sla_policies_update(api_ctx *c, sn_err *e);
+int api_queues_list(api_ctx *c, sn_err *e);
+int api_queues_create(api_ctx *c, sn_err *e);
+int api_queues_update(api_ctx *c, sn_err *e);
+int api_templates_list(api_ctx *c, sn_err *e);
+int api_templates_create(api_ctx *c, sn_err *e);
+int api_templates_get(api_ctx *c, sn_err *e);
+int api_templates_update(api_ctx *c, sn_err *e);
+int api_templates_approve(api_ctx *c, sn_err *e);
+
 extern const field_spec login_fields[], user_create_fields[], user_update_fields[],
-    token_create_fields[];
-extern const query_spec page_query[], audit_query[];
+    token_create_fields[], me_update_fields[], org_create_fields[], org_update_fields[],
+    customer_fields[], merge_fields[], contact_fields[], conversation_update_fields[],
+    message_fields[], escalation_create_fields[], escalation_reply_fields[],
+    escalation_update_fields[], calendar_fields[], sla_policy_fields[], queue_fields[],
+    template_fields[];
+extern const query_spec page_query[], audit_query[], customer_query[], reveal_query[],
+    conversation_query[], escalation_query[], template_query[];
 
 #endif

@@ -11,47 +11,95 @@
 #define SANAD_VERSION "dev"
 #endif
 
-static const char components_json[] =
-    "{"
-    "\"Error\":{\"type\":\"object\",\"required\":[\"error\"],\"properties\":{\"error\":{"
-    "\"type\":\"object\",\"required\":[\"code\",\"message\",\"field\"],\"properties\":{"
-    "\"code\":{\"type\":\"string\",\"description\":\"machine-readable slug\"},"
-    "\"message\":{\"type\":\"string\"},"
-    "\"field\":{\"type\":\"string\",\"description\":\"the offending field, or empty\"}}}}},"
-    "\"Health\":{\"type\":\"object\",\"properties\":{\"status\":{\"type\":\"string\"},"
-    "\"db\":{\"type\":\"string\",\"enum\":[\"sqlite\",\"postgres\"]},\"version\":{\"type\":\"string\"}}},"
-    "\"Role\":{\"type\":\"string\",\"enum\":[\"admin\",\"supervisor\",\"agent\","
-    "\"department_staff\",\"service_owner\",\"qa_evaluator\"]},"
-    "\"User\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
-    "\"email\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
-    "\"roles\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/Role\"}},"
-    "\"disabled\":{\"type\":\"boolean\"},\"locale\":{\"type\":\"string\"},"
-    "\"created_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
-    "\"updated_at\":{\"type\":\"string\",\"format\":\"date-time\"}}},"
-    "\"UserList\":{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\","
-    "\"items\":{\"$ref\":\"#/components/schemas/User\"}},"
-    "\"next_cursor\":{\"type\":[\"string\",\"null\"]}}},"
-    "\"Session\":{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"object\",\"properties\":{"
-    "\"id\":{\"type\":\"integer\"},\"email\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
-    "\"roles\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/Role\"}}}},"
-    "\"csrf_token\":{\"type\":[\"string\",\"null\"]}}},"
-    "\"Token\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
-    "\"name\":{\"type\":\"string\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
-    "\"last_used_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"}}},"
-    "\"NewToken\":{\"allOf\":[{\"$ref\":\"#/components/schemas/Token\"},{\"type\":\"object\","
-    "\"properties\":{\"token\":{\"type\":\"string\",\"description\":\"shown only once\"}}}]},"
-    "\"TokenList\":{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\","
-    "\"items\":{\"$ref\":\"#/components/schemas/Token\"}}}},"
-    "\"AuditRow\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
-    "\"seq\":{\"type\":\"integer\"},\"at\":{\"type\":\"string\",\"format\":\"date-time\"},"
-    "\"actor_id\":{\"type\":[\"integer\",\"null\"]},\"actor\":{\"type\":\"string\"},"
-    "\"action\":{\"type\":\"string\"},\"object_type\":{\"type\":\"string\"},"
-    "\"object_id\":{\"type\":\"string\"},\"ip\":{\"type\":\"string\"},"
-    "\"request_id\":{\"type\":\"string\"},\"detail\":{\"type\":\"object\"}}},"
-    "\"AuditList\":{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\","
-    "\"items\":{\"$ref\":\"#/components/schemas/AuditRow\"}},"
-    "\"next_cursor\":{\"type\":[\"string\",\"null\"]}}}"
-    "}";
+/* Response schemas, one row each: name → JSON Schema text. */
+#define T(x) "{\"type\":\"" x "\"}"
+#define NT(x) "{\"type\":[\"" x "\",\"null\"]}"
+#define TIME "{\"type\":\"string\",\"format\":\"date-time\"}"
+#define NTIME "{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"}"
+#define REF(x) "{\"$ref\":\"#/components/schemas/" x "\"}"
+#define LIST(x) "{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\",\"items\":" \
+    REF(x) "},\"next_cursor\":" NT("string") "}}"
+#define OBJ(props) "{\"type\":\"object\",\"properties\":{" props "}}"
+
+static const struct {
+    const char *name, *schema;
+} components[] = {
+    {"Error", "{\"type\":\"object\",\"required\":[\"error\"],\"properties\":{\"error\":{"
+              "\"type\":\"object\",\"required\":[\"code\",\"message\",\"field\"],\"properties\":{"
+              "\"code\":{\"type\":\"string\",\"description\":\"machine-readable slug\"},"
+              "\"message\":{\"type\":\"string\"},"
+              "\"field\":{\"type\":\"string\",\"description\":\"the offending field, or empty\"}}}}}"},
+    {"Health", OBJ("\"status\":" T("string") ",\"db\":{\"type\":\"string\",\"enum\":[\"sqlite\","
+                   "\"postgres\"]},\"version\":" T("string"))},
+    {"Role", "{\"type\":\"string\",\"enum\":[\"admin\",\"supervisor\",\"agent\","
+             "\"department_staff\",\"service_owner\",\"qa_evaluator\"]}"},
+    {"User", OBJ("\"id\":" T("integer") ",\"email\":" T("string") ",\"name\":" T("string")
+                 ",\"roles\":{\"type\":\"array\",\"items\":" REF("Role") "},\"disabled\":"
+                 T("boolean") ",\"locale\":" T("string") ",\"departments\":{\"type\":\"array\","
+                 "\"items\":" T("string") "},\"skills\":{\"type\":\"array\",\"items\":" T("string")
+                 "},\"capacity\":" T("integer") ",\"availability\":" T("string") ",\"created_at\":"
+                 TIME ",\"updated_at\":" TIME)},
+    {"UserList", LIST("User")},
+    {"Session", OBJ("\"user\":" OBJ("\"id\":" T("integer") ",\"email\":" T("string") ",\"name\":"
+                    T("string") ",\"roles\":{\"type\":\"array\",\"items\":" REF("Role") "}")
+                    ",\"csrf_token\":" NT("string"))},
+    {"Token", OBJ("\"id\":" T("integer") ",\"name\":" T("string") ",\"created_at\":" TIME
+                  ",\"last_used_at\":" NTIME)},
+    {"NewToken", "{\"allOf\":[" REF("Token") "," OBJ("\"token\":{\"type\":\"string\","
+                 "\"description\":\"shown only once\"}") "]}"},
+    {"TokenList", LIST("Token")},
+    {"AuditRow", OBJ("\"id\":" T("integer") ",\"seq\":" T("integer") ",\"at\":" TIME
+                     ",\"actor_id\":" NT("integer") ",\"actor\":" T("string") ",\"action\":"
+                     T("string") ",\"object_type\":" T("string") ",\"object_id\":" T("string")
+                     ",\"ip\":" T("string") ",\"request_id\":" T("string") ",\"detail\":"
+                     T("object"))},
+    {"AuditList", LIST("AuditRow")},
+    {"OrgUnit", OBJ("\"id\":" T("integer") ",\"code\":" T("string") ",\"name_ar\":" T("string")
+                    ",\"name_en\":" T("string"))},
+    {"OrgUnitList", LIST("OrgUnit")},
+    {"Customer", OBJ("\"id\":" T("integer") ",\"name\":" T("string") ",\"verified\":" T("boolean")
+                     ",\"national_id\":" NT("string") ",\"cr_number\":" NT("string") ",\"phones\":"
+                     "{\"type\":\"array\",\"items\":" T("string") "},\"emails\":{\"type\":\"array\","
+                     "\"items\":" T("string") "},\"x_handle\":" NT("string") ",\"masked\":"
+                     T("boolean"))},
+    {"CustomerList", LIST("Customer")},
+    {"ContactResult", OBJ("\"contact_id\":" T("integer") ",\"conversation_id\":" T("integer")
+                          ",\"conversation_number\":" T("string") ",\"joined\":" T("boolean")
+                          ",\"customer_id\":" T("integer"))},
+    {"Conversation", OBJ("\"id\":" T("integer") ",\"number\":" T("string") ",\"status\":"
+                         "{\"type\":\"string\",\"enum\":[\"open\",\"pending\",\"solved\",\"closed\"]}"
+                         ",\"channel\":" T("string") ",\"customer\":" REF("Customer")
+                         ",\"service_line\":" NT("string") ",\"subject\":" T("string")
+                         ",\"assignee_id\":" NT("integer") ",\"priority\":" T("string") ",\"tags\":"
+                         "{\"type\":\"array\",\"items\":" T("string") "},\"first_response_due_at\":"
+                         NTIME ",\"resolution_due_at\":" NTIME ",\"sla_breached\":" T("boolean")
+                         ",\"resolved_first_contact\":" NT("boolean") ",\"timeline\":{\"type\":"
+                         "\"array\",\"items\":" T("object") "}")},
+    {"ConversationList", LIST("Conversation")},
+    {"Escalation", OBJ("\"id\":" T("integer") ",\"conversation_id\":" T("integer")
+                       ",\"conversation_number\":" T("string") ",\"department\":" T("string")
+                       ",\"status\":" T("string") ",\"note\":" T("string") ",\"due_at\":" NTIME
+                       ",\"sla_breached\":" T("boolean") ",\"replies\":{\"type\":\"array\","
+                       "\"items\":" T("object") "}")},
+    {"EscalationList", LIST("Escalation")},
+    {"Calendar", OBJ("\"id\":" T("string") ",\"timezone\":" T("string") ",\"weekly\":{\"type\":"
+                     "\"array\",\"items\":" OBJ("\"day\":" T("integer") ",\"start\":" T("string")
+                     ",\"end\":" T("string")) "},\"holidays\":{\"type\":\"array\",\"items\":"
+                     OBJ("\"date\":" T("string") ",\"name\":" T("string")) "}")},
+    {"SlaPolicy", OBJ("\"id\":" T("integer") ",\"service_line\":" NT("string") ",\"priority\":"
+                      NT("string") ",\"first_response_minutes\":" T("integer")
+                      ",\"resolution_minutes\":" T("integer") ",\"calendar\":" T("string"))},
+    {"SlaPolicyList", LIST("SlaPolicy")},
+    {"Queue", OBJ("\"id\":" T("integer") ",\"service_line\":" T("string") ",\"channel\":"
+                  T("string") ",\"policy\":{\"type\":\"string\",\"enum\":[\"manual\","
+                  "\"round_robin\",\"least_open\"]}")},
+    {"QueueList", LIST("Queue")},
+    {"Template", OBJ("\"code\":" T("string") ",\"title\":" T("string") ",\"bodies\":"
+                     OBJ("\"ar\":" T("string") ",\"en\":" T("string")) ",\"variants\":"
+                     T("object") ",\"state\":{\"type\":\"string\",\"enum\":[\"draft\","
+                     "\"approved\",\"retired\"]},\"uses\":" T("integer"))},
+    {"TemplateList", LIST("Template")},
+};
 
 static const struct {
     int status;
@@ -76,6 +124,7 @@ static json_t *field_schema(const field_spec *f)
     case FT_INTEGER: s = json_pack("{s:s}", "type", "integer"); break;
     case FT_BOOLEAN: s = json_pack("{s:s}", "type", "boolean"); break;
     case FT_OBJECT: s = json_pack("{s:s}", "type", "object"); break;
+    case FT_ARRAY: s = json_pack("{s:s, s:{}}", "type", "array", "items"); break;
     default: s = json_pack("{s:s, s:{s:s}}", "type", "array", "items", "type", "string"); break;
     }
     if (f->type == FT_STRING && f->min) json_object_set_new(s, "minLength", json_integer(f->min));
@@ -109,7 +158,7 @@ static json_t *parameters(const api_route *r)
         char name[32];
         snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
         json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", name, "in",
-                                                "path", "required", 1, "schema", "type", "integer"));
+                                                "path", "required", 1, "schema", "type", "string"));
     }
     for (const query_spec *q = r->query; q && q->name; q++)
         json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", q->name,
@@ -190,9 +239,16 @@ static json_t *operation(const api_route *r)
 
 json_t *openapi_document(void)
 {
-    json_error_t jerr;
-    json_t *schemas = json_loads(components_json, 0, &jerr);
-    if (!schemas) return NULL;
+    json_t *schemas = json_object();
+    for (size_t i = 0; i < sizeof components / sizeof components[0]; i++) {
+        json_error_t jerr;
+        json_t *schema = json_loads(components[i].schema, 0, &jerr);
+        if (!schema) {
+            json_decref(schemas);
+            return NULL;
+        }
+        json_object_set_new(schemas, components[i].name, schema);
+    }
     json_t *paths = json_object(), *tags = json_array();
     for (int i = 0; i < api_route_count; i++) {
         const api_route *r = &api_routes[i];

@@ -19,6 +19,7 @@ static const char *type_name(enum field_type t)
     case FT_BOOLEAN: return "a boolean";
     case FT_STRING_ARRAY: return "an array of strings";
     case FT_OBJECT: return "an object";
+    case FT_ARRAY: return "an array";
     }
     return "a value";
 }
@@ -30,6 +31,7 @@ static int type_ok(json_t *v, enum field_type t)
     case FT_INTEGER: return json_is_integer(v);
     case FT_BOOLEAN: return json_is_boolean(v);
     case FT_OBJECT: return json_is_object(v);
+    case FT_ARRAY: return json_is_array(v);
     case FT_STRING_ARRAY: {
         if (!json_is_array(v)) return 0;
         size_t i;

@@ -11,18 +11,19 @@
 #include <string.h>
 
 static const struct {
-    const char *insert, *count, *object, *action;
+    const char *insert, *count, *object, *action, *table;
 } org_sql[] = {
     [ORG_SERVICE_LINE] = {"INSERT INTO service_lines (code, name_ar, name_en, created_at) "
                           "VALUES (?, ?, ?, ?) RETURNING id",
                           "SELECT COUNT(*) FROM service_lines", "service_line",
-                          "service_line.create"},
+                          "service_line.create", "service_lines"},
     [ORG_DEPARTMENT] = {"INSERT INTO departments (code, name_ar, name_en, created_at) "
                         "VALUES (?, ?, ?, ?) RETURNING id",
-                        "SELECT COUNT(*) FROM departments", "department", "department.create"},
+                        "SELECT COUNT(*) FROM departments", "department", "department.create",
+                        "departments"},
     [ORG_ENTITY] = {"INSERT INTO entities (code, name_ar, name_en, created_at) "
                     "VALUES (?, ?, ?, ?) RETURNING id",
-                    "SELECT COUNT(*) FROM entities", "entity", "entity.create"},
+                    "SELECT COUNT(*) FROM entities", "entity", "entity.create", "entities"},
 };
 
 int org_create(store *db, const actor *who, enum org_kind kind, const char *code,
@@ -72,4 +73,96 @@ int org_count(store *db, enum org_kind kind, int64_t *n)
     *n = rc == STORE_ROW ? store_col_int(st, 0) : 0;
     store_finish(st);
     return rc == STORE_ROW ? 0 : SN_EDB;
+}
+
+/* Table names come from org_sql (a fixed table), never from input. */
+static int org_prepare(store *db, enum org_kind kind, const char *fmt, store_stmt **st)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, fmt, org_sql[kind].table);
+    return store_prepare(db, sql, st);
+}
+
+static void read_unit(store_stmt *st, org_unit *u)
+{
+    u->id = store_col_int(st, 0);
+    snprintf(u->code, sizeof u->code, "%s", store_col_text(st, 1));
+    snprintf(u->name_ar, sizeof u->name_ar, "%s", store_col_text(st, 2));
+    snprintf(u->name_en, sizeof u->name_en, "%s", store_col_text(st, 3));
+}
+
+json_t *org_json(const org_unit *u)
+{
+    return json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)u->id, "code", u->code, "name_ar",
+                     u->name_ar, "name_en", u->name_en);
+}
+
+int org_list_json(store *db, enum org_kind kind, json_t **out, sn_err *e)
+{
+    store_stmt *st;
+    if (org_prepare(db, kind, "SELECT id, code, name_ar, name_en FROM %s ORDER BY code", &st) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot list");
+    json_t *list = json_array();
+    int rc;
+    org_unit u;
+    while ((rc = store_step(st)) == STORE_ROW) {
+        read_unit(st, &u);
+        json_array_append_new(list, org_json(&u));
+    }
+    store_finish(st);
+    if (rc < 0) {
+        json_decref(list);
+        return sn_fail(e, SN_EDB, NULL, "cannot list");
+    }
+    *out = list;
+    return 0;
+}
+
+int org_get(store *db, enum org_kind kind, const char *code, org_unit *out, sn_err *e)
+{
+    store_stmt *st;
+    if (org_prepare(db, kind, "SELECT id, code, name_ar, name_en FROM %s WHERE code = ?", &st) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot read");
+    store_bind_text(st, 1, code);
+    int rc = store_step(st);
+    if (rc == STORE_ROW) read_unit(st, out);
+    store_finish(st);
+    if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
+    return rc == STORE_ROW ? 0 : sn_fail(e, SN_ENOTFOUND, NULL, "no such %s", org_sql[kind].object);
+}
+
+int org_id_of(store *db, enum org_kind kind, const char *code, int64_t *id)
+{
+    org_unit u;
+    sn_err e;
+    int rc = org_get(db, kind, code, &u, &e);
+    *id = rc == 0 ? u.id : 0;
+    return rc == SN_ENOTFOUND ? 0 : rc;
+}
+
+int org_update(store *db, const actor *who, enum org_kind kind, const char *code,
+               const char *name_ar, const char *name_en, org_unit *out, sn_err *e)
+{
+    if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
+    int rc = org_get(db, kind, code, out, e);
+    store_stmt *st;
+    if (rc == 0 && org_prepare(db, kind, "UPDATE %s SET name_ar = COALESCE(?, name_ar), "
+                                         "name_en = COALESCE(?, name_en) WHERE code = ?", &st) == 0) {
+        store_bind_text(st, 1, name_ar);
+        store_bind_text(st, 2, name_en);
+        store_bind_text(st, 3, code);
+        if (store_step(st) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot save");
+        store_finish(st);
+    }
+    char action[64], oid[24];
+    snprintf(action, sizeof action, "%s.update", org_sql[kind].object);
+    snprintf(oid, sizeof oid, "%" PRId64, out->id);
+    if (rc == 0 && audit_append(db, who, action, org_sql[kind].object, oid, NULL) < 0)
+        rc = sn_fail(e, SN_EDB, NULL, "cannot save");
+    if (rc == 0 && store_commit(db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot save");
+    if (rc < 0) {
+        store_rollback(db);
+        return rc;
+    }
+    return org_get(db, kind, code, out, e);
 }

@@ -5,6 +5,8 @@
 
 #include "domain.h"
 
+#include <jansson.h>
+
 enum org_kind { ORG_SERVICE_LINE, ORG_DEPARTMENT, ORG_ENTITY };
 
 typedef struct org_unit {
@@ -19,5 +21,15 @@ int org_create(store *db, const actor *who, enum org_kind kind, const char *code
                const char *name_ar, const char *name_en, org_unit *out, sn_err *e);
 /* How many of a kind exist. */
 int org_count(store *db, enum org_kind kind, int64_t *n);
+/* All of a kind as a JSON array of {"id","code","name_ar","name_en"}, by code. */
+int org_list_json(store *db, enum org_kind kind, json_t **out, sn_err *e);
+/* One by code (SN_ENOTFOUND). */
+int org_get(store *db, enum org_kind kind, const char *code, org_unit *out, sn_err *e);
+/* Rename (NULL: unchanged). Audited as <kind>.update. */
+int org_update(store *db, const actor *who, enum org_kind kind, const char *code,
+               const char *name_ar, const char *name_en, org_unit *out, sn_err *e);
+json_t *org_json(const org_unit *u);
+/* The id of a code, 0 when unknown. */
+int org_id_of(store *db, enum org_kind kind, const char *code, int64_t *id);
 
 #endif

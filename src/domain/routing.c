@@ -142,8 +142,10 @@ int routing_set_availability(store *db, const actor *who, int64_t user_id, const
     else json_decref(data);
     if (rc < 0 || store_commit(db) < 0) {
         store_rollback(db);
+        events_discard();
         return sn_fail(e, SN_EDB, NULL, "cannot save availability");
     }
+    events_flush();
     return 0;
 }
 
