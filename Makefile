@@ -5,7 +5,7 @@
 CC ?= cc
 BUILD ?= build
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium icu-uc icu-i18n
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium icu-uc icu-i18n libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -80,6 +80,7 @@ NGINX=$(find_nginx) || die "nginx not found"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sanad-bench.XXXXXX")
 SANAD_PID=
 NGINX_PID=
+WRK_PID=
 
 stop() { # stop PID: SIGTERM, then SIGKILL after 5 s
     local pid=$1 i
@@ -96,6 +97,7 @@ stop() { # stop PID: SIGTERM, then SIGKILL after 5 s
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop "$WRK_PID"
     stop "$SANAD_PID"
     stop "$NGINX_PID"
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
@@ -178,8 +180,6 @@ events { worker_connections $wc; }
 http {
     access_log off;
     default_type application/json;
-    sendfile on;
-    tcp_nopush on;
     client_body_temp_path $TMP/nginx-tmp/body;
     proxy_temp_path $TMP/nginx-tmp/proxy;
     fastcgi_temp_path $TMP/nginx-tmp/fastcgi;
@@ -222,17 +222,27 @@ done
 cmp -s "$TMP/me.json" <(curl -sS "$NGINX_URL/me.json") || die "nginx serves a different body"
 
 # --- 5. wrk ----------------------------------------------------------------------------------
-# run_wrk NAME URL [wrk args...]: warm up, measure, and record the figures in RESULTS.
-NAMES=() RPS=() P50=() P99=() ERRS=()
+NAMES=() RPS=() P50=() P99=() ERRS=() # per target, in run order
+LOAD0=$(cut -d" " -f1 /proc/loadavg 2>/dev/null || echo "?")
+# bg_wrk ARGS...: wrk with the common options, run in the background and waited for, so that
+# a SIGTERM/SIGINT to this script is handled at once rather than when wrk ends.
+bg_wrk() {
+    local rc=0
+    wrk -t"$THREADS" -c"$CONNECTIONS" "$@" &
+    WRK_PID=$!
+    wait "$WRK_PID" || rc=$?
+    WRK_PID=
+    return "$rc"
+}
+# run_wrk NAME URL [wrk args...]: warm up, then measure; appends to the arrays above.
 run_wrk() {
     local name=$1 url=$2 out="$TMP/wrk-${#NAMES[@]}.txt"
     shift 2
     echo "bench: $name — warm-up ${WARMUP}s, then ${DURATION}s" >&2
     if ((WARMUP > 0)); then
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 ||
-            die "wrk warm-up against $name failed"
+        bg_wrk -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || die "wrk warm-up against $name failed"
     fi
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 ||
+    bg_wrk -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 ||
         { cat "$out" >&2; die "wrk against $name failed"; }
     local rps p50 p99 non2xx sockerr errs=
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
@@ -256,8 +266,8 @@ run_wrk "sanad /api/v1/me" "$SANAD_URL/api/v1/me" -H "$COOKIE"
 
 # --- 6. report -------------------------------------------------------------------------------
 echo
-printf 'wrk: %s threads, %s connections, %ss per run (after %ss warm-up); sanad threads: %s; %s cores\n' \
-    "$THREADS" "$CONNECTIONS" "$DURATION" "$WARMUP" "${SANAD_THREADS:-default}" "$(nproc 2>/dev/null || echo '?')"
+printf 'wrk: %s threads, %s connections, %ss per run (after %ss warm-up); sanad threads: %s; %s cores, load average %s at start\n' \
+    "$THREADS" "$CONNECTIONS" "$DURATION" "$WARMUP" "${SANAD_THREADS:-default}" "$(nproc 2>/dev/null || echo '?')" "$LOAD0"
 printf '%-26s %12s %10s %10s %9s\n' target 'requests/s' p50 p99 'vs nginx'
 printf '%-26s %12s %10s %10s %9s\n' ------ ---------- --- --- --------
 base=${RPS[0]}

@@ -4,6 +4,8 @@
 #include "../core/clock.h"
 #include "../core/crypto.h"
 #include "../core/log.h"
+#include "../domain/events.h"
+#include "../store/committer.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +22,10 @@ static __thread store *thread_db;
 static pthread_mutex_t dbs_lock = PTHREAD_MUTEX_INITIALIZER;
 static store *all_dbs[512];
 static int ndbs;
+static committer *group;
+
+static const committer_hooks group_hooks = {events_unit_begin, events_unit_abort, events_flush,
+                                            events_discard};
 
 int api_init(const config *cfg, sn_err *e)
 {
@@ -31,7 +37,27 @@ int api_init(const config *cfg, sn_err *e)
         route_keys[i].pattern = api_routes[i].pattern;
         route_patterns[i] = api_routes[i].pattern;
     }
+    if (cfg->group_commit) {
+        store_options opt = {cfg->sqlite_synchronous, 10000};
+        int rc = committer_start(cfg->db, &opt, &group_hooks, 512, &group, e);
+        if (rc < 0) return rc;
+    }
     return 0;
+}
+
+int api_group_run(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg, sn_err *e)
+{
+    if (group) return committer_run(group, fn, arg, e);
+    if (store_begin_write(c->db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot store now");
+    int rc = fn(c->db, arg, e);
+    if (rc == 0 && store_commit(c->db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot store now");
+    if (rc < 0) {
+        store_rollback(c->db);
+        events_discard();
+    } else {
+        events_flush();
+    }
+    return rc;
 }
 
 const char *const *api_route_patterns(void)
@@ -41,6 +67,8 @@ const char *const *api_route_patterns(void)
 
 void api_fini(void)
 {
+    committer_stop(group);
+    group = NULL;
     pthread_mutex_lock(&dbs_lock);
     for (int i = 0; i < ndbs; i++) store_close(all_dbs[i]);
     ndbs = 0;

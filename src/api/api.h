@@ -64,8 +64,11 @@ typedef struct api_route {
 extern const api_route api_routes[];
 extern const int api_route_count;
 
-/* Set up the per-thread database connections and the routing table. */
+/* Set up the per-thread database connections, the routing table and the group committer. */
 int api_init(const config *cfg, sn_err *e);
+/* Run fn inside a group-committed transaction (or a transaction of its own on this thread's
+ * connection when group commit is off). */
+int api_group_run(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg, sn_err *e);
 void api_fini(void);
 /* The http_app_fn of the server. */
 void api_dispatch(http_req *req);
@@ -141,6 +144,7 @@ int api_templates_create(api_ctx *c, sn_err *e);
 int api_templates_get(api_ctx *c, sn_err *e);
 int api_templates_update(api_ctx *c, sn_err *e);
 int api_templates_approve(api_ctx *c, sn_err *e);
+int api_reports_summary(api_ctx *c, sn_err *e);
 
 extern const field_spec login_fields[], user_create_fields[], user_update_fields[],
     token_create_fields[], me_update_fields[], org_create_fields[], org_update_fields[],
@@ -149,6 +153,15 @@ extern const field_spec login_fields[], user_create_fields[], user_update_fields
     escalation_update_fields[], calendar_fields[], sla_policy_fields[], queue_fields[],
     template_fields[];
 extern const query_spec page_query[], audit_query[], customer_query[], reveal_query[],
-    conversation_query[], escalation_query[], template_query[];
+    conversation_query[], escalation_query[], template_query[], report_query[];
+
+/* Webhooks (webhooks.c). */
+int api_webhooks_create(api_ctx *c, sn_err *e);
+int api_webhooks_list(api_ctx *c, sn_err *e);
+int api_webhooks_get(api_ctx *c, sn_err *e);
+int api_webhooks_update(api_ctx *c, sn_err *e);
+int api_webhooks_delete(api_ctx *c, sn_err *e);
+int api_webhooks_deliveries(api_ctx *c, sn_err *e);
+extern const field_spec webhook_create_fields[], webhook_update_fields[];
 
 #endif

@@ -89,17 +89,27 @@ static void respond_contact(api_ctx *c, const contact_result *r)
     http_respond_json(c->req, r->duplicate ? 200 : 201, o);
 }
 
+struct intake_unit {
+    const actor *who;
+    const contact_input *in;
+    contact_result *out;
+};
+
+static int intake_unit(store *db, void *arg, sn_err *e)
+{
+    struct intake_unit *u = arg;
+    return contact_receive_in_tx(db, u->who, u->in, clock_now_ms(), u->out, e);
+}
+
+/* The contact is durable (its group committed) before the 201 goes out. */
 int api_contacts_create(api_ctx *c, sn_err *e)
 {
     contact_input in;
     contact_result r;
     int rc = contact_from_body(c, &in, e);
-    if (rc == 0) rc = contact_receive(c->db, &c->act, &in, &r, e);
-    if (rc < 0) {
-        events_discard();
-        return rc;
-    }
-    events_flush();
+    struct intake_unit u = {&c->act, &in, &r};
+    if (rc == 0) rc = api_group_run(c, intake_unit, &u, e);
+    if (rc < 0) return rc;
     respond_contact(c, &r);
     return 0;
 }

@@ -128,8 +128,26 @@ const api_route api_routes[] = {
     {"POST", "/api/v1/templates/{code}/approve", api_templates_approve, LEADS, NULL, NULL, 200,
      "Template", "templates", "Approve a template for sending"},
 
+    {"GET", "/api/v1/reports/summary", api_reports_summary, LEADS, NULL, report_query, 200,
+     NULL, "reports", "KPI summary of a period: contacts by channel and month, first-contact "
+     "resolution, escalation and first-response SLA rates, open backlog"},
+
     {"GET", "/api/v1/audit", api_audit_list, ROLE_ADMIN, NULL, audit_query, 200, "AuditList",
      "audit", "Search the audit log, newest first"},
+
+    {"POST", "/api/v1/webhooks", api_webhooks_create, ROLE_ADMIN, webhook_create_fields, NULL,
+     201, NULL, "webhooks", "Subscribe a URL to events (signed POSTs, retried with backoff)"},
+    {"GET", "/api/v1/webhooks", api_webhooks_list, ROLE_ADMIN, NULL, NULL, 200, NULL, "webhooks",
+     "Webhooks (secrets are never shown)"},
+    {"GET", "/api/v1/webhooks/{id}", api_webhooks_get, ROLE_ADMIN, NULL, NULL, 200, NULL,
+     "webhooks", "One webhook"},
+    {"PATCH", "/api/v1/webhooks/{id}", api_webhooks_update, ROLE_ADMIN, webhook_update_fields,
+     NULL, 200, NULL, "webhooks", "Change URL, events, secret or enabled"},
+    {"DELETE", "/api/v1/webhooks/{id}", api_webhooks_delete, ROLE_ADMIN, NULL, NULL, 204, NULL,
+     "webhooks", "Delete a webhook"},
+    {"GET", "/api/v1/webhooks/{id}/deliveries", api_webhooks_deliveries, ROLE_ADMIN, NULL,
+     page_query, 200, NULL, "webhooks",
+     "Recent deliveries, newest first: state, attempts, last error, times"},
 };
 
 const int api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -31,8 +31,14 @@ const config_option config_table[] = {
     {"access-log", BOOL(access_log), "1", 0, 1, "write one JSON access-log line per request"},
     {"public-url", STR(public_url), "", 0, 0,
      "external base URL (default http://LISTEN); its origin is the allowed Origin"},
+    {"group-commit", BOOL(group_commit), "1", 0, 1,
+     "contacts arriving together share one transaction and one fsync (answered after commit)"},
     {"trusted-proxies", STR(trusted_proxies), "", 0, 0,
      "comma-separated proxy addresses whose X-Forwarded-For names the client"},
+    {"webhook-allow-private", BOOL(webhook_allow_private), "0", 0, 1,
+     "let webhooks target loopback and private networks (tests, internal receivers)"},
+    {"job-backoff-base-ms", INT(job_backoff_base_ms), "2000", 1, 3600000,
+     "wait before a failed background job's first retry, ms; doubles each attempt (max 1 h)"},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -26,6 +26,9 @@ typedef struct config {
     int access_log;
     char public_url[256];      /* how clients reach us, for Origin checks and links */
     char trusted_proxies[512]; /* addresses whose X-Forwarded-For is believed */
+    int group_commit;          /* contacts share transactions (one fsync for many) */
+    int webhook_allow_private; /* webhooks may target loopback/private addresses */
+    int job_backoff_base_ms;   /* first retry delay of a failed job; doubles each attempt */
 } config;
 
 enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL };

@@ -6,6 +6,7 @@
 #include "routing.h"
 #include "sla.h"
 #include "template.h"
+#include "trigger.h"
 #include "../core/clock.h"
 #include "../search/normalize.h"
 
@@ -112,12 +113,11 @@ static int conv_sla_refresh(store *db, const conv_row *c)
     int rc = sla_terms_for(db, c->service_line_id, c->priority, &t);
     if (rc < 0) return rc;
     int64_t first_due = 0, res_due = 0;
-    if (bh_add(&t.cal, c->created_at, t.first_ms + c->paused_ms, &first_due) < 0 ||
-        bh_add(&t.cal, c->created_at, t.resolution_ms + c->paused_ms, &res_due) < 0) {
+    if (bh_add(t.cal, c->created_at, t.first_ms + c->paused_ms, &first_due) < 0 ||
+        bh_add(t.cal, c->created_at, t.resolution_ms + c->paused_ms, &res_due) < 0) {
         first_due = c->created_at + t.first_ms;
         res_due = c->created_at + t.resolution_ms;
     }
-    sla_terms_fini(&t);
     int64_t args[] = {first_due, res_due, c->id};
     return exec_bind(db, "UPDATE conversations SET first_response_due_at = ?, "
                          "resolution_due_at = ? WHERE id = ?", 3, args);
@@ -130,8 +130,7 @@ static int conv_resume(store *db, conv_row *c, int64_t now)
     sla_terms t;
     int rc = sla_terms_for(db, c->service_line_id, c->priority, &t);
     if (rc < 0) return rc;
-    c->paused_ms += bh_elapsed(&t.cal, c->pending_since, now);
-    sla_terms_fini(&t);
+    c->paused_ms += bh_elapsed(t.cal, c->pending_since, now);
     c->pending_since = 0;
     int64_t args[] = {c->paused_ms, c->id};
     if ((rc = exec_bind(db, "UPDATE conversations SET paused_ms = ?, pending_since = NULL "
@@ -385,6 +384,10 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
                              in->body ? in->body : "", NULL, "received", in->meta_json, at, NULL)) < 0 ||
         (rc = add_search_text(db, c.id, in->body, now)) < 0)
         goto db_fail;
+    /* Triggers act before routing, so an assignment or queue they set is the one that counts. */
+    if ((!conv_id && (rc = trigger_run(db, "conversation.created", c.id, contact)) < 0) ||
+        (rc = trigger_run(db, "contact.created", c.id, contact)) < 0)
+        goto db_fail;
     out->contact_id = contact;
     out->conversation_id = c.id;
     out->customer_id = cust_id;
@@ -579,11 +582,10 @@ static int apply_tags(store *db, const actor *who, conv_row *c, json_t *tags, in
     return 0;
 }
 
-int conv_update(store *db, const actor *who, int64_t id, const conv_patch *p, sn_err *e)
+int conv_update_in_tx(store *db, const actor *who, int64_t id, const conv_patch *p, int64_t now,
+                      sn_err *e)
 {
-    int64_t now = clock_now_ms();
     conv_row c;
-    if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
     int rc = conv_load(db, id, &c);
     if (rc < 0) rc = rc == SN_ENOTFOUND ? sn_fail(e, rc, NULL, "no such conversation") : sn_fail(e, SN_EDB, NULL, "cannot read the conversation");
     if (rc == 0 && c.merged_into) rc = sn_fail(e, SN_ECONFLICT, NULL, "the conversation was merged");
@@ -591,6 +593,15 @@ int conv_update(store *db, const actor *who, int64_t id, const conv_patch *p, sn
     if (rc == 0 && p->has_assignee) rc = apply_assignee(db, who, &c, p->assignee_id, now, e);
     if (rc == 0 && p->tags) rc = apply_tags(db, who, &c, p->tags, now, e);
     if (rc == 0 && p->status) rc = apply_status(db, who, &c, p->status, now, e);
+    return rc;
+}
+
+int conv_update(store *db, const actor *who, int64_t id, const conv_patch *p, sn_err *e)
+{
+    if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
+    int rc = conv_update_in_tx(db, who, id, p, clock_now_ms(), e);
+    if (rc == 0 && trigger_run(db, "conversation.updated", id, 0) < 0)
+        rc = sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
     if (rc == 0 && events_emit_conversation(db, "conversation.updated", id, 0) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
     if (rc == 0 && store_commit(db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot update the conversation");

@@ -58,6 +58,10 @@ typedef struct conv_patch {
 } conv_patch;
 
 int conv_update(store *db, const actor *who, int64_t id, const conv_patch *p, sn_err *e);
+/* The same changes inside the caller's transaction, each with its timeline row, but no
+ * "conversation.updated" event and no trigger run (what triggers' own actions use). */
+int conv_update_in_tx(store *db, const actor *who, int64_t id, const conv_patch *p, int64_t now,
+                      sn_err *e);
 
 typedef struct message_input {
     const char *kind;     /* reply | note */

@@ -167,13 +167,8 @@ static int conv_event(store *db, int64_t conv, const actor *who, const char *kin
 static int insert_escalation(store *db, const actor *who, int64_t conv, int64_t dept,
                              int64_t sla_minutes, const char *note, int64_t now, int64_t *id)
 {
-    bh_calendar cal;
-    sn_err ignore;
     int64_t due = now + sla_minutes * 60000;
-    if (sla_calendar_load(db, "default", &cal, &ignore) == 0) {
-        bh_add(&cal, now, sla_minutes * 60000, &due);
-        bh_fini(&cal);
-    }
+    bh_add(sla_calendar_cached(db, "default"), now, sla_minutes * 60000, &due);
     store_stmt *st;
     int rc = store_prepare(db, "INSERT INTO escalations (conversation_id, department_id, note, "
                                "created_by, created_at, due_at, updated_at) VALUES (?, ?, ?, ?, ?, "
@@ -200,11 +195,10 @@ static int insert_escalation(store *db, const actor *who, int64_t conv, int64_t 
     return rc < 0 ? rc : 0;
 }
 
-int escalation_create(store *db, const actor *who, int64_t conv, const char *department,
-                      const char *note, json_t **out, sn_err *e)
+int escalation_create_in_tx(store *db, const actor *who, int64_t conv, const char *department,
+                            const char *note, int64_t now, int64_t *out_id, sn_err *e)
 {
-    int64_t now = clock_now_ms(), dept = 0, sla = 0, id = 0;
-    if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot escalate");
+    int64_t dept = 0, sla = 0, id = 0;
     store_stmt *st;
     int rc = store_prepare(db, "SELECT status FROM conversations WHERE id = ? AND merged_into IS NULL", &st);
     if (rc == 0) {
@@ -230,6 +224,16 @@ int escalation_create(store *db, const actor *who, int64_t conv, const char *dep
     snprintf(oid, sizeof oid, "%" PRId64, id);
     if (rc == 0 && audit_append(db, who, "escalation.create", "escalation", oid, NULL) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot escalate");
+    *out_id = id;
+    return rc;
+}
+
+int escalation_create(store *db, const actor *who, int64_t conv, const char *department,
+                      const char *note, json_t **out, sn_err *e)
+{
+    int64_t id = 0;
+    if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot escalate");
+    int rc = escalation_create_in_tx(db, who, conv, department, note, clock_now_ms(), &id, e);
     if (rc == 0 && store_commit(db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot escalate");
     if (rc < 0) {
         store_rollback(db);

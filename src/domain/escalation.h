@@ -15,6 +15,10 @@
 
 int escalation_create(store *db, const actor *who, int64_t conversation_id, const char *department,
                       const char *note, json_t **out, sn_err *e);
+/* The same inside the caller's transaction (audited, event queued); *id is the new one's. */
+int escalation_create_in_tx(store *db, const actor *who, int64_t conversation_id,
+                            const char *department, const char *note, int64_t now, int64_t *id,
+                            sn_err *e);
 int escalation_get_json(store *db, const actor *who, int64_t id, json_t **out, sn_err *e);
 /* status: "" for all. */
 int escalation_list_json(store *db, const actor *who, const char *status, int64_t after_id,

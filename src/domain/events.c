@@ -12,6 +12,7 @@ static void *listener_arg;
 
 /* Events of the current transaction of this thread, delivered by events_flush. */
 static __thread json_t *pending;
+static __thread size_t unit_mark;
 
 void events_set_listener(events_listener_fn fn, void *arg)
 {
@@ -104,4 +105,15 @@ void events_discard(void)
 {
     json_decref(pending);
     pending = NULL;
+}
+
+void events_unit_begin(void)
+{
+    unit_mark = pending ? json_array_size(pending) : 0;
+}
+
+void events_unit_abort(void)
+{
+    while (pending && json_array_size(pending) > unit_mark)
+        json_array_remove(pending, json_array_size(pending) - 1);
 }

@@ -24,5 +24,8 @@ void events_set_listener(events_listener_fn fn, void *arg);
  * after a rollback (events_discard). */
 void events_flush(void);
 void events_discard(void);
+/* For group commit: mark where one unit's events start, and drop them if it rolls back. */
+void events_unit_begin(void);
+void events_unit_abort(void);
 
 #endif

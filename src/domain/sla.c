@@ -64,16 +64,73 @@ int sla_calendar_save(store *db, const actor *who, const char *code, json_t *pat
     free(text);
     if (rc == 0 && store_commit(db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot save calendar");
     if (rc < 0) store_rollback(db);
+    else sla_settings_changed();
     return rc;
 }
 
-int sla_terms_for(store *db, int64_t service_line_id, const char *priority, sla_terms *out)
+/* Bumped on every settings change in this process; caches older than it are dropped. */
+static int64_t settings_generation;
+
+void sla_settings_changed(void)
+{
+    __atomic_add_fetch(&settings_generation, 1, __ATOMIC_RELEASE);
+}
+
+static int cache_fresh(int64_t loaded_at, int64_t gen, int64_t now)
+{
+    return now - loaded_at < SLA_CACHE_MS &&
+           gen == __atomic_load_n(&settings_generation, __ATOMIC_ACQUIRE);
+}
+
+#define CAL_CACHE 8
+static __thread struct cal_entry {
+    char code[64];
+    bh_calendar cal;
+    int64_t loaded_at, gen;
+    int used;
+} cal_cache[CAL_CACHE];
+
+const bh_calendar *sla_calendar_cached(store *db, const char *code)
+{
+    int64_t now = clock_now_ms();
+    struct cal_entry *slot = &cal_cache[0];
+    for (int i = 0; i < CAL_CACHE; i++) {
+        struct cal_entry *c = &cal_cache[i];
+        if (c->used && !strcmp(c->code, code)) {
+            if (cache_fresh(c->loaded_at, c->gen, now)) return &c->cal;
+            slot = c;
+            break;
+        }
+        if (!c->used || c->loaded_at < slot->loaded_at) slot = c;
+    }
+    if (slot->used) bh_fini(&slot->cal);
+    int64_t gen = __atomic_load_n(&settings_generation, __ATOMIC_ACQUIRE);
+    sn_err e;
+    if (sla_calendar_load(db, code, &slot->cal, &e) < 0) bh_default(&slot->cal);
+    snprintf(slot->code, sizeof slot->code, "%s", code);
+    slot->loaded_at = now;
+    slot->gen = gen;
+    slot->used = 1;
+    return &slot->cal;
+}
+
+#define TERM_CACHE 32
+static __thread struct term_entry {
+    int64_t line;
+    char priority[16];
+    int64_t first_ms, resolution_ms;
+    char calendar[64];
+    int64_t loaded_at, gen;
+    int used;
+} term_cache[TERM_CACHE];
+
+/* Most specific first: a policy naming both beats one naming either beats one naming none. */
+static int load_terms(store *db, int64_t service_line_id, const char *priority, struct term_entry *t)
 {
     store_stmt *st;
-    char calendar[64] = "default";
-    out->first_ms = (int64_t)SLA_DEFAULT_FIRST_MIN * 60000;
-    out->resolution_ms = (int64_t)SLA_DEFAULT_RESOLUTION_MIN * 60000;
-    /* Most specific first: a policy naming both beats one naming either beats one naming none. */
+    t->first_ms = (int64_t)SLA_DEFAULT_FIRST_MIN * 60000;
+    t->resolution_ms = (int64_t)SLA_DEFAULT_RESOLUTION_MIN * 60000;
+    snprintf(t->calendar, sizeof t->calendar, "default");
     int rc = store_prepare(db,
                            "SELECT first_response_minutes, resolution_minutes, calendar_code FROM "
                            "sla_policies WHERE (service_line_id IS NULL OR service_line_id = ?) "
@@ -83,23 +140,45 @@ int sla_terms_for(store *db, int64_t service_line_id, const char *priority, sla_
                            &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, service_line_id);
-    store_bind_text(st, 2, priority ? priority : "normal");
+    store_bind_text(st, 2, priority);
     rc = store_step(st);
     if (rc == STORE_ROW) {
-        out->first_ms = store_col_int(st, 0) * 60000;
-        out->resolution_ms = store_col_int(st, 1) * 60000;
-        snprintf(calendar, sizeof calendar, "%s", store_col_text(st, 2));
+        t->first_ms = store_col_int(st, 0) * 60000;
+        t->resolution_ms = store_col_int(st, 1) * 60000;
+        snprintf(t->calendar, sizeof t->calendar, "%s", store_col_text(st, 2));
     }
     store_finish(st);
-    if (rc < 0) return rc;
-    sn_err e;
-    if (sla_calendar_load(db, calendar, &out->cal, &e) < 0) bh_default(&out->cal);
-    return 0;
+    return rc < 0 ? rc : 0;
 }
 
-void sla_terms_fini(sla_terms *t)
+int sla_terms_for(store *db, int64_t service_line_id, const char *priority, sla_terms *out)
 {
-    bh_fini(&t->cal);
+    int64_t now = clock_now_ms();
+    if (!priority) priority = "normal";
+    struct term_entry *slot = &term_cache[0], *hit = NULL;
+    for (int i = 0; i < TERM_CACHE && !hit; i++) {
+        struct term_entry *t = &term_cache[i];
+        if (t->used && t->line == service_line_id && !strcmp(t->priority, priority))
+            hit = t;
+        else if (!t->used || t->loaded_at < slot->loaded_at)
+            slot = t;
+    }
+    if (!hit || !cache_fresh(hit->loaded_at, hit->gen, now)) {
+        if (hit) slot = hit;
+        int64_t gen = __atomic_load_n(&settings_generation, __ATOMIC_ACQUIRE);
+        int rc = load_terms(db, service_line_id, priority, slot);
+        if (rc < 0) return rc;
+        slot->line = service_line_id;
+        snprintf(slot->priority, sizeof slot->priority, "%s", priority);
+        slot->loaded_at = now;
+        slot->gen = gen;
+        slot->used = 1;
+        hit = slot;
+    }
+    out->first_ms = hit->first_ms;
+    out->resolution_ms = hit->resolution_ms;
+    out->cal = sla_calendar_cached(db, hit->calendar);
+    return 0;
 }
 
 static int lookup_service_line(store *db, const char *code, int64_t *id)
@@ -215,6 +294,7 @@ int sla_policy_save(store *db, const actor *who, int64_t id, json_t *body, sla_p
         store_rollback(db);
         return rc;
     }
+    sla_settings_changed();
     p.id = id;
     *out = p;
     return 0;

@@ -313,12 +313,8 @@ int template_render(store *db, const char *code, const char *lang, const char *c
 
 int template_after_hours(store *db, int64_t conversation_id, int channel, int64_t at)
 {
-    bh_calendar cal;
     sn_err e;
-    if (sla_calendar_load(db, "default", &cal, &e) < 0) return 0;
-    int open = bh_is_open(&cal, at);
-    bh_fini(&cal);
-    if (open) return 0;
+    if (bh_is_open(sla_calendar_cached(db, "default"), at)) return 0;
     store_stmt *st;
     int rc = store_prepare(db, "SELECT v.number, c.name FROM conversations v JOIN customers c ON "
                                "c.id = v.customer_id WHERE v.id = ? AND EXISTS (SELECT 1 FROM "

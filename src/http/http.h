@@ -33,6 +33,7 @@ typedef struct http_req {
     char ip[64];                 /* client address (X-Forwarded-For when from a trusted proxy) */
     buf body;
     int body_too_large;
+    int bad_uri;                 /* the raw URI held %00 */
     int64_t start_us;
 
     /* Filled by the router. */

@@ -158,6 +158,7 @@ static void client_ip(const http_server *s, http_req *req)
 
 /* Requests between their first byte and their completion, for the graceful stop. */
 static long inflight;
+static char bad_uri_marker;
 
 static void req_free(http_req *req)
 {
@@ -227,6 +228,18 @@ static http_req *req_new(http_server *s, struct MHD_Connection *conn, const char
     return req;
 }
 
+/* Sees the raw request URI before it is decoded: an encoded NUL (%00) would silently cut a
+ * decoded path or query value short, so such a request is refused whole. The returned pointer
+ * becomes the request's initial context. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    for (const char *p = uri; (p = strchr(p, '%')) != NULL; p++)
+        if (p[1] == '0' && p[2] == '0') return (void *)&bad_uri_marker;
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -234,8 +247,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     http_server *s = cls;
     http_req *req = *con_cls;
-    if (!req) {
+    if (!req || *con_cls == (void *)&bad_uri_marker) {
+        int bad = *con_cls == (void *)&bad_uri_marker;
         if (!(req = req_new(s, conn, method, url))) return MHD_NO;
+        req->bad_uri = bad;
         *con_cls = req;
         return MHD_YES;
     }
@@ -245,7 +260,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    if (req->body_too_large) {
+    if (req->bad_uri) {
+        sn_err e;
+        sn_fail(&e, SN_EINVALID, NULL, "the request URI holds an encoded NUL byte");
+        http_respond_error(req, &e);
+    } else if (req->body_too_large) {
         sn_err e;
         sn_fail(&e, SN_ETOOLARGE, NULL, "the request body is larger than %zu bytes",
                 s->opt.body_limit);
@@ -267,7 +286,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    if (*con_cls) req_free(*con_cls);
+    if (*con_cls && *con_cls != (void *)&bad_uri_marker) req_free(*con_cls);
     *con_cls = NULL;
 }
 
@@ -321,6 +340,7 @@ int http_server_start(const http_server_options *opt, http_server **out, sn_err 
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,

@@ -230,6 +230,61 @@ describe(`auth [${backend}]`, () => {
         });
     });
 
+    describe('session lifetime (clock moved back in the database)', () => {
+        const MIN = 60 * 1000;
+
+        async function sessionOf(roles = ['agent']) {
+            const { user, email, password } = await createUser(admin, { roles });
+            const c = server.client();
+            expectStatus(await c.login(email, password), 200);
+            return { c, id: Number(user.id) };
+        }
+
+        test('idle for 29 minutes: still signed in', async () => {
+            const { c, id } = await sessionOf();
+            server.sql(`UPDATE sessions SET last_seen_at = last_seen_at - ${29 * MIN} WHERE user_id = ${id}`);
+            expectStatus(await c.get('/api/v1/me'), 200);
+        });
+
+        test('idle for 31 minutes: the session has ended (401)', async () => {
+            const { c, id } = await sessionOf();
+            server.sql(`UPDATE sessions SET last_seen_at = last_seen_at - ${31 * MIN} WHERE user_id = ${id}`);
+            expectError(await c.get('/api/v1/me'), 401);
+        });
+
+        test('12 hours after login the session has ended even when active (401)', async () => {
+            const { c, id } = await sessionOf();
+            server.sql(`UPDATE sessions SET created_at = created_at - ${12 * 60 * MIN + MIN} WHERE user_id = ${id}`);
+            expectError(await c.get('/api/v1/me'), 401);
+        });
+    });
+
+    describe('client address', () => {
+        async function loggedIp(r) {
+            const rid = r.headers.get('x-request-id');
+            const a = await admin.get(`/api/v1/audit?action=auth.login&limit=100`);
+            expectStatus(a, 200);
+            const row = a.json.items.find((x) => x.request_id === rid);
+            assert.ok(row, `no auth.login row for ${rid}`);
+            return row.ip;
+        }
+
+        test('X-Forwarded-For from the trusted proxy names the client', async () => {
+            const c = server.client({ ip: '203.0.113.201' });
+            const r = await c.login(server.users.agent.email, server.users.agent.password);
+            expectStatus(r, 200);
+            assert.equal(await loggedIp(r), '203.0.113.201');
+        });
+
+        test('an address the client forged in front of the proxy\'s is not believed', async () => {
+            // The client sent "X-Forwarded-For: 198.51.100.99"; the proxy appended the real address.
+            const c = server.client({ ip: '198.51.100.99, 203.0.113.202' });
+            const r = await c.login(server.users.agent.email, server.users.agent.password);
+            expectStatus(r, 200);
+            assert.equal(await loggedIp(r), '203.0.113.202');
+        });
+    });
+
     describe('ending sessions', () => {
         test('logout → 204, and the cookie no longer works', async () => {
             const c = await server.login('agent');
@@ -304,5 +359,28 @@ describe(`auth [${backend}]`, () => {
             const r2 = await c.get('/api/v1/users');
             expectStatus(r2, [401, 403]);
         });
+    });
+});
+
+describe(`client address without a trusted proxy [${backend}]`, () => {
+    let server;
+
+    before(async () => {
+        server = await startServer({ trustedProxies: '' });
+    });
+
+    after(async () => {
+        await server?.stop();
+    });
+
+    test('X-Forwarded-For is ignored: the address is the peer\'s', async () => {
+        const c = server.client({ ip: '203.0.113.77' });
+        const r = await c.login(server.users.admin.email, server.users.admin.password);
+        expectStatus(r, 200);
+        const a = await c.get('/api/v1/audit?action=auth.login&limit=100');
+        expectStatus(a, 200);
+        const row = a.json.items.find((x) => x.request_id === r.headers.get('x-request-id'));
+        assert.ok(row, show(a));
+        assert.equal(row.ip, '127.0.0.1');
     });
 });

@@ -186,6 +186,65 @@ describe(`operations [${backend}]`, () => {
     });
 });
 
+describe(`access log [${backend}]`, () => {
+    let server;
+
+    before(async () => {
+        server = await startServer({ accessLog: true });
+    });
+
+    after(async () => {
+        await server?.stop();
+    });
+
+    test('one JSON line per request, without secrets, personal data or query values', async () => {
+        const admin = await server.login('admin');
+        const t = await admin.post('/api/v1/tokens', { name: 'log-token' });
+        expectStatus(t, 201);
+        const b = server.bearer(t.json.token);
+        const responses = [
+            admin.last,
+            t,
+            await b.get('/api/v1/me'),
+            await admin.get('/api/v1/users?limit=2&cursor=c2VjcmV0LXF1ZXJ5LXZhbHVl'),
+            await server.client().post('/api/v1/auth/login',
+                { email: 'someone.private@test.sanad', password: 'wrong-secret-password' }),
+            await server.client().get('/no-such-path?name=private-query-value'),
+        ];
+        // The log is written after the response; give it a moment.
+        let lines = [];
+        for (let i = 0; i < 50; i++) {
+            lines = server.logs().split('\n').filter((l) => l.startsWith('{'))
+                .map((l) => { try { return JSON.parse(l); } catch { return null; } })
+                .filter((x) => x && x.request_id);
+            if (responses.every((r) => lines.some((x) => x.request_id === r.headers.get('x-request-id')))) {
+                break;
+            }
+            await new Promise((res) => setTimeout(res, 100));
+        }
+        for (const r of responses) {
+            const rid = r.headers.get('x-request-id');
+            const mine = lines.filter((x) => x.request_id === rid);
+            assert.equal(mine.length, 1, `access-log lines for ${show(r)}: ${JSON.stringify(mine)}`);
+            const l = mine[0];
+            assert.equal(l.method, r.method);
+            assert.equal(l.status, r.status);
+            assert.equal(typeof l.path, 'string');
+            assert.equal(l.path, r.path.split('?')[0], `path in ${JSON.stringify(l)}`);
+            const dur = l.ms ?? l.duration_ms ?? l.duration;
+            assert.equal(typeof dur, 'number', `no duration in ${JSON.stringify(l)}`);
+        }
+        const authed = lines.find((x) => x.request_id === responses[2].headers.get('x-request-id'));
+        assert.ok(String(authed.user_id) === String(admin.user.id), `user id in ${JSON.stringify(authed)}`);
+        const text = server.logs();
+        const secrets = [server.users.admin.password, server.users.admin.email, 'someone.private', 'wrong-secret-password',
+            t.json.token, admin.cookie.split('=')[1], admin.csrf, 'c2VjcmV0LXF1ZXJ5LXZhbHVl', 'private-query-value'];
+        for (const sec of secrets) {
+            assert.ok(!text.includes(sec), `the server log contains ${JSON.stringify(sec)}`);
+        }
+    });
+});
+
 describe(`graceful shutdown [${backend}]`, () => {
     test('SIGTERM stops the server with exit 0 and the database stays consistent', async () => {
         const server = await startServer();

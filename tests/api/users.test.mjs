@@ -100,9 +100,19 @@ describe(`users [${backend}]`, () => {
     });
 
     test('a bad limit or cursor → 400', async () => {
-        for (const q of ['limit=abc', 'cursor=%00%01garbage']) {
+        for (const q of ['limit=abc', 'limit=0', 'limit=100000', 'cursor=abc']) {
             expectError(await admin.get(`/api/v1/users?${q}`), 400);
         }
+    });
+
+    test('a NUL byte in a query value is refused, not cut off there', async () => {
+        for (const q of ['limit=1%00x', 'cursor=%00%01garbage']) {
+            expectError(await admin.get(`/api/v1/users?${q}`), 400);
+        }
+    });
+
+    test('a NUL byte in the id → 404 (or 400), not the user before it', async () => {
+        expectError(await admin.get('/api/v1/users/1%00x'), [400, 404]);
     });
 
     test('PATCH name, roles and disabled → 200 with the updated user', async () => {

@@ -187,7 +187,9 @@ export class Client {
             payload = Buffer.from(JSON.stringify(body));
             headers['content-type'] = contentType;
         }
-        Object.assign(headers, opts.headers || {});
+        for (const [k, v] of Object.entries(opts.headers || {})) {
+            headers[k.toLowerCase()] = v;
+        }
         for (const [k, v] of Object.entries(headers)) {
             if (v === undefined || v === null) {
                 delete headers[k];
@@ -215,8 +217,9 @@ export class Client {
         return out;
     }
 
-    get(p, opts) {
-        return this.request('GET', p, undefined, opts);
+    // get(path, opts) or, like the others, get(path, undefined, opts).
+    get(p, opts, opts2) {
+        return this.request('GET', p, undefined, opts2 ?? opts);
     }
 
     post(p, body, opts) {
@@ -341,7 +344,20 @@ function waitForListening(child, timeoutMs) {
 //   bearer(token) → Client, newIp(), sql(query) → text, cli(args, opts) → {code, stdout, stderr},
 //   logs() → the server's stderr/stdout so far, terminate() → {code, signal, forced} (the server
 //   only), stop() (the server, its database and its directory).
-export async function startServer({ backend = backendName(), extraArgs = [] } = {}) {
+// A backtrace of every thread of a hung process, when gdb is there (diagnostics only).
+function backtrace(pid) {
+    const r = spawnSync('gdb', ['-p', String(pid), '-batch', '-nx', '-ex', 'thread apply all bt 30'],
+        { encoding: 'utf8', timeout: 20_000 });
+    if (r.error || !r.stdout) {
+        return '(no backtrace: gdb unavailable)';
+    }
+    return r.stdout.split('\n').filter((l) => /^Thread|^#/.test(l)).join('\n');
+}
+
+// accessLog: true turns the server's JSON access log on (it is off by default here).
+// trustedProxies: the proxies whose X-Forwarded-For is believed ('' for none).
+export async function startServer({ backend = backendName(), extraArgs = [], accessLog = false,
+    trustedProxies = '127.0.0.1' } = {}) {
     if (!fs.existsSync(SANAD)) {
         throw new Error(`${SANAD} does not exist; run make first`);
     }
@@ -354,9 +370,14 @@ export async function startServer({ backend = backendName(), extraArgs = [] } = 
     let logText = '';
     let stopped = false;
     // SIGTERM, then SIGKILL after 10 s. Resolves with how the server ended.
+    let ended = null; // what terminate() saw
     const terminate = async () => {
+        if (ended) {
+            return ended;
+        }
         let forced = false;
-        if (child && child.exitCode === null && child.signalCode === null) {
+        const wasRunning = Boolean(child && child.exitCode === null && child.signalCode === null);
+        if (wasRunning) {
             const exited = new Promise((resolve) => child.once('exit', resolve));
             child.kill('SIGTERM');
             const t = setTimeout(() => {
@@ -369,17 +390,38 @@ export async function startServer({ backend = backendName(), extraArgs = [] } = 
         if (child) {
             live.delete(child);
         }
-        return { code: child?.exitCode ?? null, signal: child?.signalCode ?? null, forced };
+        ended = { code: child?.exitCode ?? null, signal: child?.signalCode ?? null, forced, wasRunning };
+        return ended;
     };
+    // Stops the server and removes its database and directory. Throws (failing the `after` hook of the
+    // file) when the server crashed, needed SIGKILL, exited non-zero, or a sanitizer reported.
     const stop = async () => {
         if (stopped) {
             return;
         }
         stopped = true;
-        await terminate();
+        const end = await terminate();
+        const crashedBefore = child && !end.wasRunning ? `${child.exitCode ?? child.signalCode}` : null;
         db.drop();
         if (!process.env.SANAD_TEST_KEEP) {
             fs.rmSync(dir, { recursive: true, force: true });
+        }
+        const problems = [];
+        if (crashedBefore !== null) {
+            problems.push(`the server ended on its own during the tests (${crashedBefore})`);
+        } else if (child) {
+            if (end.forced) {
+                problems.push('the server did not stop within 10 s of SIGTERM');
+            } else if (end.signal || end.code !== 0) {
+                problems.push(`the server exited with ${end.signal ?? end.code} on SIGTERM`);
+            }
+        }
+        const san = logText.match(/(ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)|runtime error:)[^]{0,3000}/);
+        if (san) {
+            problems.push(`sanitizer report:\n${san[0]}`);
+        }
+        if (problems.length) {
+            throw new Error(`${problems.join('\n')}\nserver output ends with:\n${logText.slice(-3000)}`);
         }
     };
 
@@ -394,7 +436,7 @@ export async function startServer({ backend = backendName(), extraArgs = [] } = 
         }
 
         child = spawn(SANAD, ['serve', '--listen', '127.0.0.1:0', '--db', db.url, '--data', dataDir,
-            '--trusted-proxies', '127.0.0.1', '--access-log', '0', ...extraArgs], {
+            '--trusted-proxies', trustedProxies, '--access-log', accessLog ? '1' : '0', ...extraArgs], {
             stdio: ['ignore', 'pipe', 'pipe'],
         });
         live.add(child);
@@ -410,7 +452,8 @@ export async function startServer({ backend = backendName(), extraArgs = [] } = 
         child.stdout.on('data', keep);
         child.once('exit', () => live.delete(child));
         const url = await waitForListening(child, 20_000).catch((e) => {
-            throw new Error(`${e.message}\nserver output:\n${logText}`);
+            const bt = child.exitCode === null && child.signalCode === null ? `\nthreads:\n${backtrace(child.pid)}` : '';
+            throw new Error(`${e.message}\nserver output:\n${logText}${bt}`);
         });
 
         const diag = () => {
@@ -455,6 +498,7 @@ export async function startServer({ backend = backendName(), extraArgs = [] } = 
             },
             sql: (q) => db.sql(q),
             cli: (args, opts) => run(args, opts),
+            pid: child.pid,
             logs: () => logText,
             terminate,
             stop,

@@ -1,0 +1,43 @@
+/* committer.h — group commit: concurrent writers share one transaction, so one fsync makes
+ * many requests durable.
+ *
+ * A committer owns one connection and one thread. committer_run() queues a unit of work and
+ * blocks until the group transaction holding it has committed (or failed). The thread takes
+ * everything queued (up to a batch limit), opens one write transaction, runs each unit under
+ * its own SAVEPOINT — a unit that fails is rolled back alone and reports its own error — then
+ * commits once and wakes every waiter. A unit's answer is therefore sent only after its data
+ * is on disk, as durable as a commit of its own.
+ *
+ *     queued ──(thread takes the batch)──> running under SAVEPOINT ──COMMIT──> done
+ *                                                   └──ROLLBACK TO──> failed (alone)
+ *
+ * The store knows no business: units are callbacks. `after_commit` (optional) runs on the
+ * committer thread once per committed unit (e.g. to publish that unit's events). */
+#ifndef SANAD_COMMITTER_H
+#define SANAD_COMMITTER_H
+
+#include "store.h"
+
+typedef struct committer committer;
+
+/* Runs inside the group transaction; returns 0 or a negative SN_E* code with e filled. */
+typedef int (*committer_fn)(store *db, void *arg, sn_err *e);
+
+typedef struct committer_hooks {
+    /* Before each unit: remember where this unit's side effects start. */
+    void (*unit_begin)(void);
+    /* After a unit was rolled back: drop its side effects. */
+    void (*unit_abort)(void);
+    /* After the group committed / failed as a whole. */
+    void (*group_commit)(void);
+    void (*group_abort)(void);
+} committer_hooks;
+
+int committer_start(const char *url, const store_options *opt, const committer_hooks *hooks,
+                     int max_batch, committer **out, sn_err *e);
+/* Finish what is queued, then stop the thread and close its connection. */
+void committer_stop(committer *c);
+/* Run fn(arg) in the next group; returns fn's result, or SN_EDB when the group failed. */
+int committer_run(committer *c, committer_fn fn, void *arg, sn_err *e);
+
+#endif
