@@ -164,4 +164,12 @@ int api_webhooks_delete(api_ctx *c, sn_err *e);
 int api_webhooks_deliveries(api_ctx *c, sn_err *e);
 extern const field_spec webhook_create_fields[], webhook_update_fields[];
 
+/* Triggers (triggers.c). */
+int api_triggers_create(api_ctx *c, sn_err *e);
+int api_triggers_list(api_ctx *c, sn_err *e);
+int api_triggers_get(api_ctx *c, sn_err *e);
+int api_triggers_update(api_ctx *c, sn_err *e);
+int api_triggers_delete(api_ctx *c, sn_err *e);
+extern const field_spec trigger_create_fields[], trigger_update_fields[];
+
 #endif

@@ -148,6 +148,17 @@ const api_route api_routes[] = {
     {"GET", "/api/v1/webhooks/{id}/deliveries", api_webhooks_deliveries, ROLE_ADMIN, NULL,
      page_query, 200, NULL, "webhooks",
      "Recent deliveries, newest first: state, attempts, last error, times"},
+
+    {"POST", "/api/v1/triggers", api_triggers_create, ROLE_ADMIN, trigger_create_fields, NULL,
+     201, NULL, "triggers", "Create a trigger (rule: event, conditions, actions)"},
+    {"GET", "/api/v1/triggers", api_triggers_list, ROLE_ADMIN, NULL, NULL, 200, NULL, "triggers",
+     "Triggers in the order they run (position, then id)"},
+    {"GET", "/api/v1/triggers/{id}", api_triggers_get, ROLE_ADMIN, NULL, NULL, 200, NULL,
+     "triggers", "One trigger"},
+    {"PATCH", "/api/v1/triggers/{id}", api_triggers_update, ROLE_ADMIN, trigger_update_fields,
+     NULL, 200, NULL, "triggers", "Change a trigger (the whole definition is checked again)"},
+    {"DELETE", "/api/v1/triggers/{id}", api_triggers_delete, ROLE_ADMIN, NULL, NULL, 204, NULL,
+     "triggers", "Delete a trigger"},
 };
 
 const int api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -8,8 +8,9 @@
 #include <stdio.h>
 
 const field_spec webhook_create_fields[] = {
-    {"url", FT_STRING, 1, 1, 2048, "http(s) URL that receives the POSTs; not private unless "
-                                   "webhook-allow-private is set"},
+    {"url", FT_STRING, 1, 1, 2048,
+     "http(s) URL that receives the POSTs; not private unless "
+     "webhook-allow-private is set"},
     {"events", FT_STRING_ARRAY, 1, 0, 0,
      "Event names (conversation.created, conversation.updated, contact.joined, message.created, "
      "escalation.created, escalation.updated, agent.availability) or \"*\" for all"},

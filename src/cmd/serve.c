@@ -5,6 +5,7 @@
 #include "../api/api.h"
 #include "../core/log.h"
 #include "../http/http.h"
+#include "../jobs/jobs.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -43,8 +44,11 @@ int cmd_serve(int argc, char **argv)
         .route_patterns = api_route_patterns(),
         .nroutes = api_route_count,
     };
-    if (api_init(&shared, &e) < 0 || http_server_start(&opt, &server, &e) < 0) {
+    jobs_runner *jobs = NULL; /* background jobs (webhook deliveries), own connection */
+    if (api_init(&shared, &e) < 0 || jobs_start(&shared, &jobs, &e) < 0 ||
+        http_server_start(&opt, &server, &e) < 0) {
         fprintf(stderr, "sanad: %s\n", e.message);
+        jobs_stop(jobs);
         return 1;
     }
     const char *host = cfg.listen;
@@ -59,6 +63,7 @@ int cmd_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     log_info("signal %d: stopping", sig);
     http_server_stop(server, 10000);
+    jobs_stop(jobs);
     api_fini();
     log_info("stopped");
     return 0;

@@ -4,9 +4,11 @@
 #include "audit.h"
 #include "events.h"
 #include "routing.h"
+#include "settings.h"
 #include "sla.h"
 #include "template.h"
 #include "trigger.h"
+#include "../core/buf.h"
 #include "../core/clock.h"
 #include "../search/normalize.h"
 
@@ -106,18 +108,28 @@ static int conv_event(store *db, int64_t conv, const actor *who, const char *kin
     return rc < 0 ? rc : 0;
 }
 
-/* Recompute the SLA due times of c from its start, its policy and the time spent pending. */
-static int conv_sla_refresh(store *db, const conv_row *c)
+/* The SLA due times of a conversation from its start, policy and time spent pending. */
+static int sla_due(store *db, int64_t line, const char *priority, int64_t start, int64_t paused,
+                   int64_t *first_due, int64_t *res_due)
 {
     sla_terms t;
-    int rc = sla_terms_for(db, c->service_line_id, c->priority, &t);
+    int rc = sla_terms_for(db, line, priority, &t);
     if (rc < 0) return rc;
-    int64_t first_due = 0, res_due = 0;
-    if (bh_add(t.cal, c->created_at, t.first_ms + c->paused_ms, &first_due) < 0 ||
-        bh_add(t.cal, c->created_at, t.resolution_ms + c->paused_ms, &res_due) < 0) {
-        first_due = c->created_at + t.first_ms;
-        res_due = c->created_at + t.resolution_ms;
+    if (bh_add(t.cal, start, t.first_ms + paused, first_due) < 0 ||
+        bh_add(t.cal, start, t.resolution_ms + paused, res_due) < 0) {
+        *first_due = start + t.first_ms;
+        *res_due = start + t.resolution_ms;
     }
+    return 0;
+}
+
+/* Recompute the SLA due times of c (after a pause, a new priority or service line). */
+static int conv_sla_refresh(store *db, const conv_row *c)
+{
+    int64_t first_due, res_due;
+    int rc = sla_due(db, c->service_line_id, c->priority, c->created_at, c->paused_ms, &first_due,
+                     &res_due);
+    if (rc < 0) return rc;
     int64_t args[] = {first_due, res_due, c->id};
     return exec_bind(db, "UPDATE conversations SET first_response_due_at = ?, "
                          "resolution_due_at = ? WHERE id = ?", 3, args);
@@ -157,14 +169,8 @@ static int service_line_id_of(store *db, const char *code, int64_t *id, sn_err *
 {
     *id = 0;
     if (!code || !*code) return 0;
-    store_stmt *st;
-    if (store_prepare(db, "SELECT id FROM service_lines WHERE code = ?", &st) < 0)
+    if (settings_service_line_id(db, code, id) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot read service line");
-    store_bind_text(st, 1, code);
-    int rc = store_step(st);
-    *id = rc == STORE_ROW ? store_col_int(st, 0) : 0;
-    store_finish(st);
-    if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read service line");
     if (!*id) return sn_fail(e, SN_EUNPROCESSABLE, "service_line", "unknown service line '%s'", code);
     return 0;
 }
@@ -183,12 +189,7 @@ static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t a
                                "solved_at >= ?)) ORDER BY (CASE WHEN status = 'solved' THEN 1 "
                                "ELSE 0 END), id DESC LIMIT 1", &st);
     if (rc < 0) return rc;
-    int64_t window = 7;
-    store_stmt *s2;
-    if (store_prepare(db, "SELECT value FROM settings WHERE key = 'reopen_days'", &s2) == 0) {
-        if (store_step(s2) == STORE_ROW) window = strtoll(store_col_text(s2, 0), NULL, 10);
-        store_finish(s2);
-    }
+    int64_t window = settings_int(db, "reopen_days", 7);
     store_bind_int(st, 1, customer_id);
     store_bind_int(st, 2, line);
     store_bind_int(st, 3, at - window * DAY_MS);
@@ -201,16 +202,27 @@ static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t a
     return rc < 0 ? rc : 0;
 }
 
+/* A new conversation with its first contact counted, its search text and SLA due times, in
+ * one statement. */
 static int insert_conversation(store *db, const contact_input *in, int64_t customer_id, int64_t line,
                                int64_t at, int64_t now, conv_row *c)
 {
+    int64_t first_due, res_due;
     int rc = next_number(db, c->number, sizeof c->number);
+    if (rc == 0) rc = sla_due(db, line, "normal", at, 0, &first_due, &res_due);
     if (rc < 0) return rc;
-    char *norm = text_normalize_dup(in->subject ? in->subject : "");
+    buf text;
+    buf_init(&text, 1 << 20);
+    buf_puts(&text, in->subject ? in->subject : "");
+    buf_puts(&text, " ");
+    buf_puts(&text, in->body ? in->body : "");
+    char *norm = text_normalize_dup(text.data);
+    buf_fini(&text);
     store_stmt *st;
     rc = store_prepare(db, "INSERT INTO conversations (number, customer_id, channel, "
-                           "service_line_id, subject, search_text, created_at, updated_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING " CONV_COLUMNS, &st);
+                           "service_line_id, subject, search_text, created_at, updated_at, "
+                           "first_response_due_at, resolution_due_at, contacts_count) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING " CONV_COLUMNS, &st);
     if (rc == 0) {
         store_bind_text(st, 1, c->number);
         store_bind_int(st, 2, customer_id);
@@ -223,13 +235,14 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
         store_bind_text(st, 6, norm ? norm : "");
         store_bind_int(st, 7, at);
         store_bind_int(st, 8, now);
+        store_bind_int(st, 9, first_due);
+        store_bind_int(st, 10, res_due);
         rc = store_step(st);
         if (rc == STORE_ROW) read_conv(st, c);
         store_finish(st);
         rc = rc == STORE_ROW ? 0 : (rc < 0 ? rc : SN_EDB);
     }
     free(norm);
-    if (rc == 0) rc = conv_sla_refresh(db, c);
     return rc;
 }
 
@@ -306,12 +319,25 @@ static int insert_contact(store *db, const contact_input *in, int64_t conv, int6
     rc = store_step(st);
     *id = rc == STORE_ROW ? store_col_int(st, 0) : 0;
     store_finish(st);
-    if (rc == STORE_ROW) {
-        int64_t args[] = {now, conv};
-        return exec_bind(db, "UPDATE conversations SET contacts_count = contacts_count + 1, "
-                             "updated_at = ? WHERE id = ?", 2, args);
+    return rc == STORE_ROW ? 0 : (rc < 0 ? rc : SN_EDB);
+}
+
+/* A joining contact: count it and add its text to the conversation's search text. */
+static int count_joined_contact(store *db, int64_t conv, const char *body, int64_t now)
+{
+    char *norm = text_normalize_dup(body ? body : "");
+    store_stmt *st;
+    int rc = store_prepare(db, "UPDATE conversations SET contacts_count = contacts_count + 1, "
+                               "search_text = search_text || ' ' || ?, updated_at = ? WHERE id = ?", &st);
+    if (rc == 0) {
+        store_bind_text(st, 1, norm ? norm : "");
+        store_bind_int(st, 2, now);
+        store_bind_int(st, 3, conv);
+        rc = store_step(st);
+        store_finish(st);
     }
-    return rc < 0 ? rc : SN_EDB;
+    free(norm);
+    return rc < 0 ? rc : 0;
 }
 
 /* A contact joins conversation id: pending → open (the customer answered), solved → reopened. */
@@ -382,17 +408,18 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     if ((rc = insert_contact(db, in, c.id, cust_id, line, at, now, &contact)) < 0) goto db_fail;
     if ((rc = insert_message(db, c.id, contact, "inbound", channel_name(in->channel), 0,
                              in->body ? in->body : "", NULL, "received", in->meta_json, at, NULL)) < 0 ||
-        (rc = add_search_text(db, c.id, in->body, now)) < 0)
-        goto db_fail;
-    /* Triggers act before routing, so an assignment or queue they set is the one that counts. */
-    if ((!conv_id && (rc = trigger_run(db, "conversation.created", c.id, contact)) < 0) ||
-        (rc = trigger_run(db, "contact.created", c.id, contact)) < 0)
+        (conv_id && (rc = count_joined_contact(db, c.id, in->body, now)) < 0))
         goto db_fail;
     out->contact_id = contact;
     out->conversation_id = c.id;
     out->customer_id = cust_id;
     out->joined = conv_id != 0;
     snprintf(out->number, sizeof out->number, "%s", c.number);
+    if (in->historical) return 0;
+    /* Triggers act before routing, so an assignment or queue they set is the one that counts. */
+    if ((!conv_id && (rc = trigger_run(db, "conversation.created", c.id, contact)) < 0) ||
+        (rc = trigger_run(db, "contact.created", c.id, contact)) < 0)
+        goto db_fail;
     if ((rc = events_emit_conversation(db, out->joined ? "contact.joined" : "conversation.created",
                                        c.id, contact)) < 0)
         goto db_fail;
@@ -621,9 +648,12 @@ static int reply_text(store *db, const conv_row *c, const char *agent_name, cons
     customer cust;
     int rc = customer_get(db, c->customer_id, &cust, e);
     if (rc < 0) return rc;
-    json_t *ctx = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "customer", "name", cust.name,
-                            "conversation", "number", c->number, "agent", "name",
-                            agent_name ? agent_name : "");
+    /* An empty value is no value: a template that needs it fails instead of leaving a hole. */
+    json_t *ctx = json_pack("{s:{}, s:{s:s}, s:{}}", "customer", "conversation", "number",
+                            c->number, "agent");
+    if (cust.name[0]) json_object_set_new(json_object_get(ctx, "customer"), "name", json_string(cust.name));
+    if (agent_name && *agent_name)
+        json_object_set_new(json_object_get(ctx, "agent"), "name", json_string(agent_name));
     rc = template_render(db, in->template_code, in->lang ? in->lang : "ar", c->channel, ctx, text, e);
     json_decref(ctx);
     return rc;
@@ -702,13 +732,10 @@ int conv_merge(store *db, const actor *who, int64_t into, int64_t other, sn_err 
 
 int conv_close_sweep(store *db, int64_t now, int *closed)
 {
-    int64_t days = 4;
+    int64_t days = settings_int(db, "close_after_days", 4);
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT value FROM settings WHERE key = 'close_after_days'", &st);
+    int rc = store_begin_write(db);
     if (rc < 0) return rc;
-    if (store_step(st) == STORE_ROW) days = strtoll(store_col_text(st, 0), NULL, 10);
-    store_finish(st);
-    if ((rc = store_begin_write(db)) < 0) return rc;
     rc = store_prepare(db, "UPDATE conversations SET status = 'closed', closed_at = ? "
                            "WHERE status = 'solved' AND solved_at < ?", &st);
     if (rc == 0) {

@@ -29,6 +29,8 @@ typedef struct contact_input {
     int64_t received_at;      /* 0: now */
     const char *external_id;  /* imports: idempotency key, or NULL */
     const char *meta_json;    /* channel metadata, or NULL */
+    int historical;           /* an import of past contacts: no triggers, routing, automatic
+                                 replies or webhook events — only the record */
 } contact_input;
 
 typedef struct contact_result {

@@ -37,12 +37,13 @@ static void set_id(json_t *o, const char *key, int64_t id)
 /* Breached when a clock ran past its due time: the first reply late (or missing and overdue),
  * the resolution late (or open and overdue). Pending conversations do not breach meanwhile. */
 static int sla_breached(int64_t now, int64_t first_at, int64_t first_due, int64_t solved_at,
-                        int64_t res_due, const char *status)
+                        int64_t res_due, int64_t pending_since, const char *status)
 {
-    int pending = !strcmp(status, "pending");
-    if (first_due && (first_at ? first_at > first_due : (!pending && now > first_due))) return 1;
+    /* While pending the clocks stand still at pending_since: a breach before it stays. */
+    int64_t clock = !strcmp(status, "pending") && pending_since ? pending_since : now;
+    if (first_due && (first_at ? first_at > first_due : clock > first_due)) return 1;
     int done = !strcmp(status, "solved") || !strcmp(status, "closed");
-    if (res_due && (done ? solved_at && solved_at > res_due : (!pending && now > res_due))) return 1;
+    if (res_due && (done ? solved_at && solved_at > res_due : clock > res_due)) return 1;
     return 0;
 }
 
@@ -68,7 +69,8 @@ static json_t *row_json(store_stmt *st, int64_t now)
     set_time(o, "closed_at", store_col_int(st, 21));
     json_object_set_new(o, "sla_breached",
                         json_boolean(sla_breached(now, store_col_int(st, 12), store_col_int(st, 14),
-                                                  store_col_int(st, 13), store_col_int(st, 15), status)));
+                                                  store_col_int(st, 13), store_col_int(st, 15),
+                                                  store_col_int(st, 16), status)));
     int done = !strcmp(status, "solved") || !strcmp(status, "closed");
     json_object_set_new(o, "resolved_first_contact",
                         done ? json_boolean(!store_col_int(st, 17) && !store_col_int(st, 18) && !store_col_int(st, 19))
@@ -177,12 +179,7 @@ static int timeline_escalations(store *db, int64_t conv, json_t *out)
         json_object_set_new(x, "status", json_string(store_col_text(st, 2)));
         json_object_set_new(x, "note", json_string(store_col_text(st, 3)));
         set_id(x, "actor_id", store_col_int(st, 5));
-        json_array_append_new(out, x);
-        if (store_col_int(st, 6)) {
-            json_t *r = entry("escalation_resolved", store_col_int(st, 0), store_col_int(st, 6));
-            json_object_set_new(r, "department", json_string(store_col_text(st, 1)));
-            json_array_append_new(out, r);
-        }
+        json_array_append_new(out, x); /* resolution is an event row (escalation.c) */
     }
     store_finish(st);
     if (rc < 0) return rc;

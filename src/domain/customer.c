@@ -33,7 +33,11 @@ static int add_identity(customer_input *in, enum identity_kind k, const char *ra
         return sn_fail(e, SN_EUNPROCESSABLE, id_fields[k], "too many identities");
     customer_identity *id = &in->ids[in->nids];
     int rc = identity_normalize(k, raw, id->value, sizeof id->value, e);
-    if (rc < 0) return rc;
+    if (rc < 0) {
+        /* Name the request's field: "phones"/"emails" are arrays in the API shape. */
+        if (e) snprintf(e->field, sizeof e->field, "%s", id_fields[k]);
+        return rc;
+    }
     for (int i = 0; i < in->nids; i++)
         if (in->ids[i].kind == k && !strcmp(in->ids[i].value, id->value)) return 0;
     id->kind = k;

@@ -213,9 +213,8 @@ int escalation_create_in_tx(store *db, const actor *who, int64_t conv, const cha
     else if (rc < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot escalate");
     if (rc == 0 && (department_of(db, department, &dept, &sla) < 0 || !dept))
         rc = sn_fail(e, SN_EUNPROCESSABLE, "department", "unknown department '%s'", department);
+    /* The timeline shows the escalation row itself; no separate "escalated" event. */
     if (rc == 0 && (insert_escalation(db, who, conv, dept, sla, note ? note : "", now, &id) < 0 ||
-                    conv_event(db, conv, who, "escalated", json_pack("{s:I, s:s}", "escalation_id",
-                               (json_int_t)id, "department", department), now) < 0 ||
                     events_emit(db, "escalation.created", json_pack("{s:I, s:I, s:s}", "escalation_id",
                                 (json_int_t)id, "conversation_id", (json_int_t)conv, "department",
                                 department)) < 0))

@@ -1,6 +1,8 @@
 /* events.c — webhook jobs per event, and the per-thread list of committed events. */
 #include "events.h"
 
+#include "settings.h"
+
 #include "../core/clock.h"
 #include "../core/crypto.h"
 
@@ -20,50 +22,86 @@ void events_set_listener(events_listener_fn fn, void *arg)
     listener_arg = arg;
 }
 
-/* One job per enabled webhook subscribed to `type`. The delivery id stays the same across
- * the job's retries. */
-static int queue_webhooks(store *db, const char *type, json_t *body)
+/* The enabled webhooks and their event lists, cached per thread (settings.h): webhook changes
+ * call settings_changed(). */
+#define HOOK_CACHE 64
+static __thread struct {
+    int n;
+    int64_t ids[HOOK_CACHE];
+    json_t *events[HOOK_CACHE];
+    int64_t loaded_at, gen;
+    int loaded;
+} hooks;
+
+static int load_hooks(store *db)
 {
+    int64_t now = clock_now_ms();
+    if (hooks.loaded && settings_fresh(hooks.loaded_at, hooks.gen, now)) return 0;
+    for (int i = 0; i < hooks.n; i++) json_decref(hooks.events[i]);
+    hooks.n = 0;
+    hooks.loaded = 0;
+    int64_t gen = settings_generation();
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT id, events FROM webhooks WHERE enabled = 1", &st);
+    int rc = store_prepare(db, "SELECT id, events FROM webhooks WHERE enabled = 1 ORDER BY id", &st);
     if (rc < 0) return rc;
-    int64_t ids[64];
-    int n = 0;
-    while ((rc = store_step(st)) == STORE_ROW && n < 64) {
-        json_t *events = json_loads(store_col_text(st, 1), 0, NULL);
-        size_t i;
-        json_t *ev;
-        json_array_foreach(events, i, ev) if (!strcmp(json_string_value(ev), type) ||
-                                              !strcmp(json_string_value(ev), "*")) {
-            ids[n++] = store_col_int(st, 0);
-            break;
-        }
-        json_decref(events);
+    while ((rc = store_step(st)) == STORE_ROW && hooks.n < HOOK_CACHE) {
+        hooks.ids[hooks.n] = store_col_int(st, 0);
+        hooks.events[hooks.n] = json_loads(store_col_text(st, 1), 0, NULL);
+        hooks.n++;
     }
     store_finish(st);
     if (rc < 0) return rc;
-    int64_t now = clock_now_ms();
-    for (int i = 0; i < n; i++) {
-        char delivery[32];
-        crypto_token(delivery, sizeof delivery, 16);
-        json_t *payload = json_pack("{s:I, s:s, s:O}", "webhook_id", (json_int_t)ids[i],
-                                    "delivery_id", delivery, "body", body);
-        char *text = json_dumps(payload, JSON_COMPACT);
-        json_decref(payload);
-        if (!text) return SN_EINTERNAL;
-        if ((rc = store_prepare(db, "INSERT INTO jobs (kind, payload, run_at, created_at, "
-                                    "updated_at) VALUES ('webhook', ?, ?, ?, ?)", &st)) == 0) {
-            store_bind_text(st, 1, text);
-            store_bind_int(st, 2, now);
-            store_bind_int(st, 3, now);
-            store_bind_int(st, 4, now);
-            rc = store_step(st);
-            store_finish(st);
-        }
-        free(text);
-        if (rc < 0) return rc;
+    hooks.loaded_at = now;
+    hooks.gen = gen;
+    hooks.loaded = 1;
+    return 0;
+}
+
+static int subscribed(json_t *events, const char *type)
+{
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        const char *name = json_string_value(ev);
+        if (name && (!strcmp(name, type) || !strcmp(name, "*"))) return 1;
     }
     return 0;
+}
+
+static int insert_job(store *db, int64_t webhook, json_t *body, int64_t now)
+{
+    char delivery[32];
+    crypto_token(delivery, sizeof delivery, 16);
+    json_t *payload = json_pack("{s:I, s:s, s:O}", "webhook_id", (json_int_t)webhook,
+                                "delivery_id", delivery, "body", body);
+    char *text = json_dumps(payload, JSON_COMPACT);
+    json_decref(payload);
+    if (!text) return SN_EINTERNAL;
+    store_stmt *st;
+    int rc = store_prepare(db, "INSERT INTO jobs (kind, payload, run_at, created_at, updated_at) "
+                               "VALUES ('webhook', ?, ?, ?, ?)", &st);
+    if (rc == 0) {
+        store_bind_text(st, 1, text);
+        store_bind_int(st, 2, now);
+        store_bind_int(st, 3, now);
+        store_bind_int(st, 4, now);
+        rc = store_step(st);
+        store_finish(st);
+    }
+    free(text);
+    return rc < 0 ? rc : 0;
+}
+
+/* One job per enabled webhook subscribed to `type`, in the caller's transaction. The delivery
+ * id stays the same across the job's retries. */
+static int queue_webhooks(store *db, const char *type, json_t *body)
+{
+    int rc = load_hooks(db);
+    int64_t now = clock_now_ms();
+    for (int i = 0; rc == 0 && i < hooks.n; i++)
+        if (subscribed(hooks.events[i], type)) rc = insert_job(db, hooks.ids[i], body, now);
+    return rc;
 }
 
 int events_emit(store *db, const char *type, json_t *data)

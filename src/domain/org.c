@@ -2,6 +2,7 @@
 #include "org.h"
 
 #include "audit.h"
+#include "settings.h"
 #include "../core/clock.h"
 
 #include <inttypes.h>
@@ -58,6 +59,7 @@ int org_create(store *db, const actor *who, enum org_kind kind, const char *code
     free(text);
     json_decref(detail);
     if (rc < 0 || store_commit(db) < 0) goto fail;
+    settings_changed();
     return 0;
 fail:
     store_rollback(db);

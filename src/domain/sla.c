@@ -2,6 +2,7 @@
 #include "sla.h"
 
 #include "audit.h"
+#include "settings.h"
 #include "../core/clock.h"
 
 #include <inttypes.h>
@@ -64,22 +65,13 @@ int sla_calendar_save(store *db, const actor *who, const char *code, json_t *pat
     free(text);
     if (rc == 0 && store_commit(db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot save calendar");
     if (rc < 0) store_rollback(db);
-    else sla_settings_changed();
+    else settings_changed();
     return rc;
-}
-
-/* Bumped on every settings change in this process; caches older than it are dropped. */
-static int64_t settings_generation;
-
-void sla_settings_changed(void)
-{
-    __atomic_add_fetch(&settings_generation, 1, __ATOMIC_RELEASE);
 }
 
 static int cache_fresh(int64_t loaded_at, int64_t gen, int64_t now)
 {
-    return now - loaded_at < SLA_CACHE_MS &&
-           gen == __atomic_load_n(&settings_generation, __ATOMIC_ACQUIRE);
+    return settings_fresh(loaded_at, gen, now);
 }
 
 #define CAL_CACHE 8
@@ -104,7 +96,7 @@ const bh_calendar *sla_calendar_cached(store *db, const char *code)
         if (!c->used || c->loaded_at < slot->loaded_at) slot = c;
     }
     if (slot->used) bh_fini(&slot->cal);
-    int64_t gen = __atomic_load_n(&settings_generation, __ATOMIC_ACQUIRE);
+    int64_t gen = settings_generation();
     sn_err e;
     if (sla_calendar_load(db, code, &slot->cal, &e) < 0) bh_default(&slot->cal);
     snprintf(slot->code, sizeof slot->code, "%s", code);
@@ -165,7 +157,7 @@ int sla_terms_for(store *db, int64_t service_line_id, const char *priority, sla_
     }
     if (!hit || !cache_fresh(hit->loaded_at, hit->gen, now)) {
         if (hit) slot = hit;
-        int64_t gen = __atomic_load_n(&settings_generation, __ATOMIC_ACQUIRE);
+        int64_t gen = settings_generation();
         int rc = load_terms(db, service_line_id, priority, slot);
         if (rc < 0) return rc;
         slot->line = service_line_id;
@@ -294,7 +286,7 @@ int sla_policy_save(store *db, const actor *who, int64_t id, json_t *body, sla_p
         store_rollback(db);
         return rc;
     }
-    sla_settings_changed();
+    settings_changed();
     p.id = id;
     *out = p;
     return 0;

@@ -18,14 +18,11 @@ typedef struct sla_terms {
 } sla_terms;
 
 /* The terms for a service line (0: none) and priority. Policies and calendars are cached per
- * thread for SLA_CACHE_MS (and dropped at once when this process changes them), so the intake
- * path reads no settings from the database in the common case. */
-#define SLA_CACHE_MS 5000
+ * thread (settings.h), so the intake path reads no settings from the database in the common
+ * case. */
 int sla_terms_for(store *db, int64_t service_line_id, const char *priority, sla_terms *out);
 /* A calendar from the cache (the default one when `code` is unknown); never NULL. */
 const bh_calendar *sla_calendar_cached(store *db, const char *code);
-/* Drop every thread's cached settings (called after a change is committed). */
-void sla_settings_changed(void);
 /* Load a calendar by code (SN_ENOTFOUND when none). */
 int sla_calendar_load(store *db, const char *code, bh_calendar *out, sn_err *e);
 /* Replace or merge a calendar's definition; audited. */

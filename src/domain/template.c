@@ -322,10 +322,12 @@ int template_after_hours(store *db, int64_t conversation_id, int channel, int64_
     if (rc < 0) return rc;
     store_bind_int(st, 1, conversation_id);
     rc = store_step(st);
-    json_t *ctx = rc == STORE_ROW ? json_pack("{s:{s:s}, s:{s:s}}", "conversation", "number",
-                                              store_col_text(st, 0), "customer", "name",
-                                              store_col_text(st, 1))
+    json_t *ctx = rc == STORE_ROW ? json_pack("{s:{s:s}, s:{}}", "conversation", "number",
+                                              store_col_text(st, 0), "customer")
                                   : NULL;
+    if (ctx && store_col_text(st, 1)[0]) /* no name, no {{customer.name}}: never a hole */
+        json_object_set_new(json_object_get(ctx, "customer"), "name",
+                            json_string(store_col_text(st, 1)));
     store_finish(st);
     if (!ctx) return rc < 0 ? rc : 0;
     char *text = NULL;

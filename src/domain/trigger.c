@@ -8,6 +8,7 @@
 #include "events.h"
 #include "org.h"
 #include "routing.h"
+#include "settings.h"
 #include "sla.h"
 #include "template.h"
 #include "user.h"
@@ -15,6 +16,8 @@
 #include "../search/normalize.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +33,12 @@ typedef struct run_ctx {
     store *db;
     const char *event;
     int64_t id, now;
-    int64_t at;            /* when the contact arrived (now when there is none) */
-    char channel[16];      /* the contact's channel, else the conversation's */
-    json_t *conv;          /* see load_conversation */
-    char *message;         /* the customer's message: this contact's, else the latest */
-    char *text;            /* normalised subject + message, computed on first use */
-    int open;              /* within business hours at `at`: 1/0, -1 not computed yet */
+    int64_t at;       /* when the contact arrived (now when there is none) */
+    char channel[16]; /* the contact's channel, else the conversation's */
+    json_t *conv;     /* see load_conversation */
+    char *message;    /* the customer's message: this contact's, else the latest */
+    char *text;       /* normalised subject + message, computed on first use */
+    int open;         /* within business hours at `at`: 1/0, -1 not computed yet */
 } run_ctx;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -46,7 +49,7 @@ static const char *const events[] = {"contact.created", "conversation.created",
 static const char *const priorities[] = {"low", "normal", "high", "urgent"};
 static const char *const statuses[] = {"open", "pending", "solved", "closed"};
 
-#define COUNT(a) (sizeof (a) / sizeof (a)[0])
+#define COUNT(a) (sizeof(a) / sizeof(a)[0])
 
 static int in_list(const char *v, const char *const *list, size_t n)
 {
@@ -63,9 +66,20 @@ static const char *const op_names[] = {"is", "is_not", "contains", "in"};
 /* Is a value known? 1 yes, 0 no, < 0 storage failure. */
 typedef int (*known_fn)(store *db, const char *v);
 
-static int known_channel(store *db, const char *v) { return channel_parse(v) >= 0; }
-static int known_priority(store *db, const char *v) { return in_list(v, priorities, 4); }
-static int known_status(store *db, const char *v) { return in_list(v, statuses, 4); }
+static int known_channel(store *db, const char *v)
+{
+    return channel_parse(v) >= 0;
+}
+
+static int known_priority(store *db, const char *v)
+{
+    return in_list(v, priorities, 4);
+}
+
+static int known_status(store *db, const char *v)
+{
+    return in_list(v, statuses, 4);
+}
 
 static int known_service_line(store *db, const char *v)
 {
@@ -74,11 +88,30 @@ static int known_service_line(store *db, const char *v)
     return rc < 0 ? rc : id != 0;
 }
 
-static const char *field_channel(run_ctx *r) { return r->channel; }
-static const char *field_priority(run_ctx *r) { return json_string_value(json_object_get(r->conv, "priority")); }
-static const char *field_status(run_ctx *r) { return json_string_value(json_object_get(r->conv, "status")); }
-static const char *field_service_line(run_ctx *r) { return json_string_value(json_object_get(r->conv, "service_line")); }
-static int flag_verified(run_ctx *r) { return json_is_true(json_object_get(r->conv, "verified")); }
+static const char *field_channel(run_ctx *r)
+{
+    return r->channel;
+}
+
+static const char *field_priority(run_ctx *r)
+{
+    return json_string_value(json_object_get(r->conv, "priority"));
+}
+
+static const char *field_status(run_ctx *r)
+{
+    return json_string_value(json_object_get(r->conv, "status"));
+}
+
+static const char *field_service_line(run_ctx *r)
+{
+    return json_string_value(json_object_get(r->conv, "service_line"));
+}
+
+static int flag_verified(run_ctx *r)
+{
+    return json_is_true(json_object_get(r->conv, "verified"));
+}
 
 static int flag_business_hours(run_ctx *r)
 {
@@ -159,28 +192,42 @@ static const struct action_rule *find_action(const char *type)
 /* ------------------------------------------------------------------------------------------ */
 /* Validation of a definition. Every failure is 422 with `field` the JSON path of the part.   */
 
+/* The JSON path of a part, e.g. "conditions.all[2].op"; a path too long for the buffer is cut,
+ * which only shortens the error's field. */
+static void __attribute__((format(printf, 3, 4)))
+path_of(char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, size, fmt, ap);
+    va_end(ap);
+}
+
 static int bad(sn_err *e, const char *path, const char *key, const char *msg, const char *arg)
 {
     char field[64];
-    snprintf(field, sizeof field, "%s%s%s", path, *path && *key ? "." : "", key);
+    path_of(field, sizeof field, "%s%s%s", path, *path && *key ? "." : "", key);
     return sn_fail(e, SN_EUNPROCESSABLE, field, msg, arg ? arg : "");
 }
 
 /* Only `allowed` keys (NULL-terminated, NULL entries skipped up to `n`) in an object. */
-static int check_keys(json_t *obj, const char *const *allowed, size_t n, const char *path, sn_err *e)
+static int check_keys(json_t *obj, const char *const *allowed, size_t n, const char *path,
+                      sn_err *e)
 {
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v)
     {
         size_t i = 0;
-        while (i < n && (!allowed[i] || strcmp(allowed[i], key))) i++;
+        while (i < n && (!allowed[i] || strcmp(allowed[i], key)))
+            i++;
         if (i == n) return bad(e, path, key, "unknown key '%s'", key);
     }
     return 0;
 }
 
-static int check_scalar(store *db, const struct field_rule *f, json_t *v, const char *path, sn_err *e)
+static int check_scalar(store *db, const struct field_rule *f, json_t *v, const char *path,
+                        sn_err *e)
 {
     if (f->flag)
         return json_is_boolean(v) ? 0 : bad(e, path, "", "%s must be true or false", f->name);
@@ -214,7 +261,7 @@ static int check_value(store *db, const struct field_rule *f, int op, json_t *v,
     json_array_foreach(v, i, item)
     {
         char at[64];
-        snprintf(at, sizeof at, "%s[%zu]", path, i);
+        path_of(at, sizeof at, "%s[%zu]", path, i);
         int rc = check_scalar(db, f, item, at, e);
         if (rc < 0) return rc;
     }
@@ -224,7 +271,8 @@ static int check_value(store *db, const struct field_rule *f, int op, json_t *v,
 static int check_condition(store *db, json_t *c, const char *path, sn_err *e)
 {
     static const char *const keys[] = {"field", "op", "value"};
-    if (!json_is_object(c)) return bad(e, path, "", "a condition is an object {field, op, value}", NULL);
+    if (!json_is_object(c))
+        return bad(e, path, "", "a condition is an object {field, op, value}", NULL);
     int rc = check_keys(c, keys, COUNT(keys), path, e);
     if (rc < 0) return rc;
     const char *name = json_string_value(json_object_get(c, "field"));
@@ -239,7 +287,7 @@ static int check_condition(store *db, json_t *c, const char *path, sn_err *e)
     json_t *v = json_object_get(c, "value");
     if (!v) return bad(e, path, "value", "a condition needs a value", NULL);
     char at[64];
-    snprintf(at, sizeof at, "%s.value", path);
+    path_of(at, sizeof at, "%s.value", path);
     return check_value(db, f, op, v, at, e);
 }
 
@@ -255,7 +303,7 @@ static int check_conditions(store *db, json_t *conds, json_t **out, sn_err *e)
     for (int k = 0; rc == 0 && k < 2; k++) {
         json_t *list = json_object_get(conds, keys[k]);
         char path[64];
-        snprintf(path, sizeof path, "conditions.%s", keys[k]);
+        path_of(path, sizeof path, "conditions.%s", keys[k]);
         if (list && (!json_is_array(list) || json_array_size(list) > TRIGGER_MAX_CONDITIONS)) {
             rc = bad(e, path, "", "an array of at most 50 conditions", NULL);
             break;
@@ -265,13 +313,15 @@ static int check_conditions(store *db, json_t *conds, json_t **out, sn_err *e)
         json_array_foreach(list, i, c)
         {
             char at[64];
-            snprintf(at, sizeof at, "%s[%zu]", path, i);
+            path_of(at, sizeof at, "%s[%zu]", path, i);
             if ((rc = check_condition(db, c, at, e)) < 0) break;
         }
         json_object_set_new(norm, keys[k], list ? json_deep_copy(list) : json_array());
     }
-    if (rc < 0) json_decref(norm);
-    else *out = norm;
+    if (rc < 0)
+        json_decref(norm);
+    else
+        *out = norm;
     return rc;
 }
 
@@ -285,7 +335,8 @@ static int check_action(store *db, json_t *a, const char *path, sn_err *e)
     const char *keys[] = {"type", r->param, r->optional};
     int rc = check_keys(a, keys, COUNT(keys), path, e);
     if (rc < 0) return rc;
-    if (!json_object_get(a, r->param)) return bad(e, path, r->param, "this action needs %s", r->param);
+    if (!json_object_get(a, r->param))
+        return bad(e, path, r->param, "this action needs %s", r->param);
     return r->check(db, a, path, e);
 }
 
@@ -299,7 +350,7 @@ static int check_actions(store *db, json_t *actions, sn_err *e)
     json_array_foreach(actions, i, a)
     {
         char at[64];
-        snprintf(at, sizeof at, "actions[%zu]", i);
+        path_of(at, sizeof at, "actions[%zu]", i);
         int rc = check_action(db, a, at, e);
         if (rc < 0) return rc;
     }
@@ -333,7 +384,8 @@ static int check_org_code(store *db, enum org_kind kind, json_t *a, const char *
     const char *code = param_str(a, key, path, e);
     if (!code) return e->code;
     int64_t id;
-    if (org_id_of(db, kind, code, &id) < 0) return sn_fail(e, SN_EDB, NULL, "cannot check the trigger");
+    if (org_id_of(db, kind, code, &id) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot check the trigger");
     return id ? 0 : bad(e, path, key, "unknown code '%s'", code);
 }
 
@@ -345,8 +397,9 @@ static int check_assign_queue(store *db, json_t *a, const char *path, sn_err *e)
 static int check_set_priority(store *db, json_t *a, const char *path, sn_err *e)
 {
     const char *p = json_string_value(json_object_get(a, "priority"));
-    return in_list(p, priorities, 4) ? 0
-                                     : bad(e, path, "priority", "priority must be low, normal, high or urgent", NULL);
+    return in_list(p, priorities, 4)
+               ? 0
+               : bad(e, path, "priority", "priority must be low, normal, high or urgent", NULL);
 }
 
 static int check_add_tag(store *db, json_t *a, const char *path, sn_err *e)
@@ -389,16 +442,24 @@ typedef struct trigger_def {
     json_t *definition;
 } trigger_def;
 
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
 static int check_definition(store *db, json_t *in, trigger_def *d, sn_err *e)
 {
-    static const char *const keys[] = {"name", "position", "enabled", "event", "conditions",
-                                       "actions"};
+    static const char *const keys[] = {"name",  "position",   "enabled",
+                                       "event", "conditions", "actions"};
     memset(d, 0, sizeof *d);
     int rc = check_keys(in, keys, COUNT(keys), "", e);
     if (rc < 0) return rc;
     json_t *v;
     d->name = json_string_value(json_object_get(in, "name"));
-    if (!d->name || !*d->name || strlen(d->name) > 800)
+    if (!d->name || !*d->name || utf8_chars(d->name) > 200)
         return bad(e, "name", "", "name is required (at most 200 characters)", NULL);
     if ((v = json_object_get(in, "position"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)
@@ -420,7 +481,8 @@ static int check_definition(store *db, json_t *in, trigger_def *d, sn_err *e)
         json_decref(conds);
         return rc;
     }
-    d->definition = json_pack("{s:s, s:o, s:O}", "event", event, "conditions", conds, "actions", actions);
+    d->definition =
+        json_pack("{s:s, s:o, s:O}", "event", event, "conditions", conds, "actions", actions);
     return d->definition ? 0 : sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
 }
 
@@ -465,11 +527,13 @@ int trigger_get_json(store *db, int64_t id, json_t **out, sn_err *e)
 int trigger_list_json(store *db, json_t **out, sn_err *e)
 {
     store_stmt *st;
-    if (store_prepare(db, "SELECT " TRIGGER_COLUMNS " FROM triggers ORDER BY position, id", &st) < 0)
+    if (store_prepare(db, "SELECT " TRIGGER_COLUMNS " FROM triggers ORDER BY position, id", &st) <
+        0)
         return sn_fail(e, SN_EDB, NULL, "cannot list triggers");
     json_t *list = json_array();
     int rc;
-    while ((rc = store_step(st)) == STORE_ROW) json_array_append_new(list, row_json(st));
+    while ((rc = store_step(st)) == STORE_ROW)
+        json_array_append_new(list, row_json(st));
     store_finish(st);
     if (rc < 0) {
         json_decref(list);
@@ -498,10 +562,11 @@ static int write_trigger(store *db, const trigger_def *d, int64_t *id)
     if (!text) return SN_EINTERNAL;
     int64_t now = clock_now_ms();
     store_stmt *st;
-    int rc = store_prepare(db, *id ? "UPDATE triggers SET name = ?, position = ?, enabled = ?, "
-                                     "definition = ?, updated_at = ? WHERE id = ? RETURNING id"
-                                   : "INSERT INTO triggers (name, position, enabled, definition, "
-                                     "updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    int rc = store_prepare(db,
+                           *id ? "UPDATE triggers SET name = ?, position = ?, enabled = ?, "
+                                 "definition = ?, updated_at = ? WHERE id = ? RETURNING id"
+                               : "INSERT INTO triggers (name, position, enabled, definition, "
+                                 "updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                            &st);
     if (rc == 0) {
         store_bind_text(st, 1, d->name);
@@ -519,7 +584,8 @@ static int write_trigger(store *db, const trigger_def *d, int64_t *id)
     return rc;
 }
 
-static int audit_trigger(store *db, const actor *who, const char *action, int64_t id, const char *name)
+static int audit_trigger(store *db, const actor *who, const char *action, int64_t id,
+                         const char *name)
 {
     char oid[24];
     snprintf(oid, sizeof oid, "%" PRId64, id);
@@ -539,7 +605,10 @@ static int save(store *db, const actor *who, trigger_def *d, int64_t *id, sn_err
     int rc = d->has_position ? 0 : next_position(db, &d->position);
     if (rc == 0) rc = write_trigger(db, d, id);
     if (rc == 0) rc = audit_trigger(db, who, action, *id, d->name);
-    if (rc == 0 && (rc = store_commit(db)) == 0) return 0;
+    if (rc == 0 && (rc = store_commit(db)) == 0) {
+        settings_changed();
+        return 0;
+    }
     store_rollback(db);
     return rc == SN_ENOTFOUND ? sn_fail(e, rc, NULL, "no such trigger")
                               : sn_fail(e, SN_EDB, NULL, "cannot save trigger");
@@ -555,16 +624,16 @@ int trigger_create(store *db, const actor *who, json_t *body, json_t **out, sn_e
     return rc < 0 ? rc : trigger_get_json(db, id, out, e);
 }
 
-int trigger_update(store *db, const actor *who, int64_t id, json_t *patch, json_t **out,
-                   sn_err *e)
+int trigger_update(store *db, const actor *who, int64_t id, json_t *patch, json_t **out, sn_err *e)
 {
-    static const char *const kept[] = {"name", "position", "enabled", "event", "conditions",
-                                       "actions"};
+    static const char *const kept[] = {"name",  "position",   "enabled",
+                                       "event", "conditions", "actions"};
     json_t *cur;
     int rc = trigger_get_json(db, id, &cur, e);
     if (rc < 0) return rc;
     json_t *merged = json_object();
-    for (size_t i = 0; i < COUNT(kept); i++) json_object_set(merged, kept[i], json_object_get(cur, kept[i]));
+    for (size_t i = 0; i < COUNT(kept); i++)
+        json_object_set(merged, kept[i], json_object_get(cur, kept[i]));
     json_decref(cur);
     json_object_update(merged, patch);
     trigger_def d;
@@ -592,9 +661,14 @@ int trigger_delete(store *db, const actor *who, int64_t id, sn_err *e)
         rc = rc < 0 ? rc : (store_changes(st) ? 0 : SN_ENOTFOUND);
         store_finish(st);
     }
-    if (rc == 0) rc = audit_trigger(db, who, "trigger.delete", id, json_string_value(json_object_get(cur, "name")));
+    if (rc == 0)
+        rc = audit_trigger(db, who, "trigger.delete", id,
+                           json_string_value(json_object_get(cur, "name")));
     json_decref(cur);
-    if (rc == 0 && (rc = store_commit(db)) == 0) return 0;
+    if (rc == 0 && (rc = store_commit(db)) == 0) {
+        settings_changed();
+        return 0;
+    }
     store_rollback(db);
     return rc == SN_ENOTFOUND ? sn_fail(e, rc, NULL, "no such trigger")
                               : sn_fail(e, SN_EDB, NULL, "cannot delete trigger");
@@ -607,14 +681,16 @@ int trigger_delete(store *db, const actor *who, int64_t id, sn_err *e)
 static int load_conversation(run_ctx *r)
 {
     store_stmt *st;
-    int rc = store_prepare(r->db, "SELECT v.channel, COALESCE(s.code, ''), v.priority, v.status, "
-                                  "c.verified, v.subject, v.number, c.name, COALESCE(v.assignee_id, 0), "
-                                  "COALESCE(u.name, ''), COALESCE(s.name_ar, ''), "
-                                  "COALESCE(s.name_en, ''), v.tags FROM conversations v "
-                                  "JOIN customers c ON c.id = v.customer_id "
-                                  "LEFT JOIN service_lines s ON s.id = v.service_line_id "
-                                  "LEFT JOIN users u ON u.id = v.assignee_id "
-                                  "WHERE v.id = ? AND v.merged_into IS NULL", &st);
+    int rc = store_prepare(r->db,
+                           "SELECT v.channel, COALESCE(s.code, ''), v.priority, v.status, "
+                           "c.verified, v.subject, v.number, c.name, COALESCE(v.assignee_id, 0), "
+                           "COALESCE(u.name, ''), COALESCE(s.name_ar, ''), "
+                           "COALESCE(s.name_en, ''), v.tags FROM conversations v "
+                           "JOIN customers c ON c.id = v.customer_id "
+                           "LEFT JOIN service_lines s ON s.id = v.service_line_id "
+                           "LEFT JOIN users u ON u.id = v.assignee_id "
+                           "WHERE v.id = ? AND v.merged_into IS NULL",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, r->id);
     rc = store_step(st);
@@ -641,13 +717,14 @@ static int load_conversation(run_ctx *r)
 static int load_contact(run_ctx *r, int64_t contact)
 {
     store_stmt *st;
-    int rc = store_prepare(r->db, contact ? "SELECT c.channel, c.received_at, COALESCE(m.body, '') "
-                                            "FROM contacts c LEFT JOIN messages m ON m.contact_id = "
-                                            "c.id AND m.kind = 'inbound' WHERE c.id = ? "
-                                            "ORDER BY m.id LIMIT 1"
-                                          : "SELECT '', 0, body FROM messages WHERE "
-                                            "conversation_id = ? AND kind = 'inbound' "
-                                            "ORDER BY id DESC LIMIT 1",
+    int rc = store_prepare(r->db,
+                           contact ? "SELECT c.channel, c.received_at, COALESCE(m.body, '') "
+                                     "FROM contacts c LEFT JOIN messages m ON m.contact_id = "
+                                     "c.id AND m.kind = 'inbound' WHERE c.id = ? "
+                                     "ORDER BY m.id LIMIT 1"
+                                   : "SELECT '', 0, body FROM messages WHERE "
+                                     "conversation_id = ? AND kind = 'inbound' "
+                                     "ORDER BY id DESC LIMIT 1",
                            &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, contact ? contact : r->id);
@@ -659,7 +736,8 @@ static int load_contact(run_ctx *r, int64_t contact)
     }
     store_finish(st);
     if (!r->channel[0])
-        snprintf(r->channel, sizeof r->channel, "%s", json_string_value(json_object_get(r->conv, "channel")));
+        snprintf(r->channel, sizeof r->channel, "%s",
+                 json_string_value(json_object_get(r->conv, "channel")));
     return rc < 0 ? rc : 0;
 }
 
@@ -705,8 +783,8 @@ static int condition_holds(run_ctx *r, json_t *c)
 static int trigger_matches(run_ctx *r, json_t *conditions)
 {
     size_t i;
-    json_t *c, *any = json_object_get(conditions, "any");
-    json_array_foreach(json_object_get(conditions, "all"), i, c) if (!condition_holds(r, c)) return 0;
+    json_t *c, *all = json_object_get(conditions, "all"), *any = json_object_get(conditions, "any");
+    json_array_foreach(all, i, c) if (!condition_holds(r, c)) return 0;
     json_array_foreach(any, i, c) if (condition_holds(r, c)) return 1;
     return json_array_size(any) == 0;
 }
@@ -764,8 +842,10 @@ static json_t *template_context(run_ctx *r, const char *lang)
     if (json_integer_value(json_object_get(c, "assignee_id")))
         json_object_set_new(ctx, "agent", json_pack("{s:s}", "name", S("agent_name")));
     if (*S("service_line"))
-        json_object_set_new(ctx, "service_line", json_pack("{s:s}", "name",
-                            S(!strcmp(lang, "en") ? "service_line_en" : "service_line_ar")));
+        json_object_set_new(
+            ctx, "service_line",
+            json_pack("{s:s}", "name",
+                      S(!strcmp(lang, "en") ? "service_line_en" : "service_line_ar")));
 #undef S
     return ctx;
 }
@@ -777,16 +857,19 @@ static int apply_send_template(run_ctx *r, json_t *a, sn_err *e)
     const char *lang = json_string_value(json_object_get(a, "lang"));
     if (!lang) lang = "ar";
     if (!strcmp(json_string_value(json_object_get(r->conv, "status")), "closed"))
-        return sn_fail_slug(e, SN_ECONFLICT, "conversation_closed", NULL, "the conversation is closed");
+        return sn_fail_slug(e, SN_ECONFLICT, "conversation_closed", NULL,
+                            "the conversation is closed");
     json_t *ctx = template_context(r, lang);
     char *text = NULL;
     int rc = template_render(r->db, code, lang, r->channel, ctx, &text, e);
     json_decref(ctx);
     if (rc < 0) return rc;
     store_stmt *st;
-    rc = store_prepare(r->db, "INSERT INTO messages (conversation_id, kind, channel, body, "
-                              "template_code, delivery, created_at) VALUES (?, 'auto_reply', ?, "
-                              "?, ?, 'queued', ?)", &st);
+    rc = store_prepare(r->db,
+                       "INSERT INTO messages (conversation_id, kind, channel, body, "
+                       "template_code, delivery, created_at) VALUES (?, 'auto_reply', ?, "
+                       "?, ?, 'queued', ?)",
+                       &st);
     if (rc == 0) {
         store_bind_int(st, 1, r->id);
         store_bind_text(st, 2, r->channel);
@@ -817,7 +900,8 @@ static int apply_action(run_ctx *r, json_t *a, json_t *done)
     const struct action_rule *rule = find_action(json_string_value(json_object_get(a, "type")));
     sn_err e;
     sn_err_clear(&e);
-    int rc = rule ? rule->apply(r, a, &e) : sn_fail(&e, SN_EUNPROCESSABLE, "type", "unknown action");
+    int rc =
+        rule ? rule->apply(r, a, &e) : sn_fail(&e, SN_EUNPROCESSABLE, "type", "unknown action");
     if (rc == SN_EDB || rc == SN_EINTERNAL) return rc;
     json_t *entry = json_deep_copy(a);
     if (rc < 0) json_object_set_new(entry, "skipped", json_string(e.message));
@@ -827,14 +911,16 @@ static int apply_action(run_ctx *r, json_t *a, json_t *done)
 
 static int record_firing(run_ctx *r, json_t *trigger, json_t *done)
 {
-    json_t *detail = json_pack("{s:O, s:O, s:s, s:O}", "trigger_id", json_object_get(trigger, "id"),
-                               "name", json_object_get(trigger, "name"), "event", r->event,
-                               "actions", done);
+    json_t *detail =
+        json_pack("{s:O, s:O, s:s, s:O}", "trigger_id", json_object_get(trigger, "id"), "name",
+                  json_object_get(trigger, "name"), "event", r->event, "actions", done);
     char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(detail);
     store_stmt *st;
-    int rc = text ? store_prepare(r->db, "INSERT INTO conversation_events (conversation_id, at, "
-                                         "kind, detail) VALUES (?, ?, 'trigger', ?)", &st)
+    int rc = text ? store_prepare(r->db,
+                                  "INSERT INTO conversation_events (conversation_id, at, "
+                                  "kind, detail) VALUES (?, ?, 'trigger', ?)",
+                                  &st)
                   : SN_EINTERNAL;
     if (rc == 0) {
         store_bind_int(st, 1, r->id);
@@ -862,30 +948,88 @@ static int fire(run_ctx *r, json_t *trigger)
     return rc;
 }
 
-/* The enabled triggers of an event, in order: [{"id","name","conditions","actions"}]. */
-static int load_triggers(store *db, const char *event, json_t **out)
+/* The enabled triggers in order: [{"id","name","event","conditions","actions"}]. */
+static int load_triggers(store *db, json_t **out)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT id, name, definition FROM triggers WHERE enabled = 1 "
-                               "ORDER BY position, id", &st);
+    int rc = store_prepare(db,
+                           "SELECT id, name, definition FROM triggers WHERE enabled = 1 "
+                           "ORDER BY position, id",
+                           &st);
     *out = json_array();
     if (rc < 0) return rc;
     while ((rc = store_step(st)) == STORE_ROW) {
         json_t *def = json_loads(store_col_text(st, 2), 0, NULL);
-        const char *ev = json_string_value(json_object_get(def, "event"));
-        if (ev && !strcmp(ev, event))
-            json_array_append_new(*out, json_pack("{s:I, s:s, s:O, s:O}", "id",
-                                                  (json_int_t)store_col_int(st, 0), "name",
-                                                  store_col_text(st, 1), "conditions",
-                                                  json_object_get(def, "conditions"), "actions",
-                                                  json_object_get(def, "actions")));
+        json_t *t = json_pack("{s:I, s:s}", "id", (json_int_t)store_col_int(st, 0), "name",
+                              store_col_text(st, 1));
+        if (def && t) {
+            json_object_update(t, def);
+            json_array_append(*out, t);
+        }
+        json_decref(t);
         json_decref(def);
     }
     store_finish(st);
     return rc < 0 ? rc : 0;
 }
 
-/* Passes over the triggers until one fires nothing; each fires at most once. */
+/* The enabled triggers are read on every contact, so they are cached per thread like the other
+ * settings (settings.h): a change through this process is seen at once, through another node
+ * within SETTINGS_CACHE_MS. The cache is freed when its thread ends. */
+typedef struct trigger_cache {
+    json_t *all;
+    int64_t loaded_at, gen;
+} trigger_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p)
+{
+    trigger_cache *c = p;
+    json_decref(c->all);
+    free(c);
+}
+
+static void cache_init(void)
+{
+    pthread_key_create(&cache_key, cache_free);
+}
+
+/* *out: a new reference to the cached list. */
+static int enabled_triggers(store *db, json_t **out)
+{
+    pthread_once(&cache_once, cache_init);
+    trigger_cache *c = pthread_getspecific(cache_key);
+    int64_t now = clock_now_ms();
+    if (!c && (!(c = calloc(1, sizeof *c)) || pthread_setspecific(cache_key, c) != 0)) {
+        free(c);
+        return SN_EINTERNAL;
+    }
+    if (!c->all || !settings_fresh(c->loaded_at, c->gen, now)) {
+        int64_t gen = settings_generation();
+        json_t *all;
+        int rc = load_triggers(db, &all);
+        if (rc < 0) {
+            json_decref(all);
+            return rc;
+        }
+        json_decref(c->all);
+        c->all = all;
+        c->loaded_at = now;
+        c->gen = gen;
+    }
+    *out = json_incref(c->all);
+    return 0;
+}
+
+static int for_event(json_t *trigger, const char *event)
+{
+    const char *ev = json_string_value(json_object_get(trigger, "event"));
+    return ev && !strcmp(ev, event);
+}
+
+/* Passes over the event's triggers until one fires nothing; each fires at most once. */
 static int run_passes(run_ctx *r, json_t *triggers)
 {
     size_t n = json_array_size(triggers), i;
@@ -896,7 +1040,9 @@ static int run_passes(run_ctx *r, json_t *triggers)
         progress = 0;
         for (i = 0; i < n && r->conv && firings < TRIGGER_MAX_FIRINGS; i++) {
             json_t *t = json_array_get(triggers, i);
-            if (fired[i] || !trigger_matches(r, json_object_get(t, "conditions"))) continue;
+            if (fired[i] || !for_event(t, r->event) ||
+                !trigger_matches(r, json_object_get(t, "conditions")))
+                continue;
             fired[i] = 1;
             firings++;
             progress = 1;
@@ -910,11 +1056,14 @@ static int run_passes(run_ctx *r, json_t *triggers)
 int trigger_run(store *db, const char *event, int64_t conversation_id, int64_t contact_id)
 {
     if (trigger_running) return 0;
-    json_t *triggers;
-    int rc = load_triggers(db, event, &triggers);
-    if (rc < 0 || json_array_size(triggers) == 0) {
+    json_t *triggers, *t;
+    size_t i, mine = 0;
+    int rc = enabled_triggers(db, &triggers);
+    if (rc < 0) return rc;
+    json_array_foreach(triggers, i, t) mine += for_event(t, event);
+    if (!mine) {
         json_decref(triggers);
-        return rc;
+        return 0;
     }
     trigger_running = 1;
     run_ctx r = {db, event, conversation_id, clock_now_ms(), 0, "", NULL, NULL, NULL, -1};

@@ -24,6 +24,12 @@
  * line, template, department, active user), are SN_EUNPROCESSABLE with `field` naming the part
  * (e.g. "conditions.all[1].op", "actions[0].template").
  *
+ * Events: the intake of a contact (conversation.c) runs "conversation.created" when it opened
+ * a conversation, then "contact.created" for every contact, before routing; conv_update runs
+ * "conversation.updated" after an agent's change, before it commits. Conditions see the
+ * contact's channel and message (conversation.updated: the conversation's channel and latest
+ * inbound message), and business hours at the contact's time on calendar "default".
+ *
  * Running (trigger_run): the enabled triggers of the event, in (position, id) order, are
  * evaluated against the conversation as it is now; a match applies its actions at once and
  * writes a conversation_events row (kind "trigger", detail {"trigger_id","name","event",
@@ -32,7 +38,9 @@
  * most TRIGGER_MAX_FIRINGS times. Actions never start another run (a per-thread guard), so a
  * trigger's change is not a "conversation.updated" event. An action that cannot apply (a
  * template not approved any more, a disabled user, a closed conversation) is skipped and named
- * in the row's detail ("skipped": reason); it never fails the caller. */
+ * in the row's detail ("skipped": reason); it never fails the caller. The enabled triggers are
+ * cached per thread like the other settings (settings.h): a change made through this process
+ * applies to the next contact, one made through another node within SETTINGS_CACHE_MS. */
 #ifndef SANAD_TRIGGER_H
 #define SANAD_TRIGGER_H
 
@@ -49,8 +57,7 @@
 int trigger_create(store *db, const actor *who, json_t *body, json_t **out, sn_err *e);
 /* Change the fields present in `patch` (the rest is kept), re-validating the whole definition.
  * Audited as trigger.update. SN_ENOTFOUND when there is no such trigger. */
-int trigger_update(store *db, const actor *who, int64_t id, json_t *patch, json_t **out,
-                   sn_err *e);
+int trigger_update(store *db, const actor *who, int64_t id, json_t *patch, json_t **out, sn_err *e);
 /* Audited as trigger.delete. SN_ENOTFOUND when there is no such trigger. */
 int trigger_delete(store *db, const actor *who, int64_t id, sn_err *e);
 int trigger_get_json(store *db, int64_t id, json_t **out, sn_err *e);

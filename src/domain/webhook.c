@@ -3,6 +3,7 @@
 #include "webhook.h"
 
 #include "audit.h"
+#include "settings.h"
 #include "../core/clock.h"
 
 #include <curl/curl.h>
@@ -17,7 +18,7 @@
 
 /* The events a webhook may subscribe to (events.h emits these), and "*" for all. */
 static const char *const known_events[] = {
-    "conversation.created", "conversation.updated", "contact.joined",    "message.created",
+    "conversation.created", "conversation.updated", "contact.joined",     "message.created",
     "escalation.created",   "escalation.updated",   "agent.availability", "*",
 };
 
@@ -44,7 +45,8 @@ static int check_events(json_t *events, json_t **out, sn_err *e)
     json_t *list = json_array();
     size_t i, j;
     json_t *ev, *seen;
-    json_array_foreach(events, i, ev) {
+    json_array_foreach(events, i, ev)
+    {
         const char *name = json_string_value(ev);
         if (!name || !event_known(name)) {
             json_decref(list);
@@ -69,14 +71,14 @@ static int check_secret(const char *secret, sn_err *e)
 
 static int ipv4_is_private(uint32_t a) /* host byte order */
 {
-    return (a >> 24) == 0 ||              /* 0.0.0.0/8: "this network", reaches localhost */
-           (a >> 24) == 10 ||             /* 10/8 */
-           (a >> 24) == 127 ||            /* loopback */
-           (a >> 22) == 0x191 ||          /* 100.64/10, carrier-grade NAT */
-           (a >> 16) == 0xa9fe ||         /* 169.254/16, link-local (cloud metadata) */
-           (a >> 20) == 0xac1 ||          /* 172.16/12 */
-           (a >> 16) == 0xc0a8 ||         /* 192.168/16 */
-           (a >> 28) >= 0xe;              /* multicast, reserved, broadcast */
+    return (a >> 24) == 0 ||      /* 0.0.0.0/8: "this network", reaches localhost */
+           (a >> 24) == 10 ||     /* 10/8 */
+           (a >> 24) == 127 ||    /* loopback */
+           (a >> 22) == 0x191 ||  /* 100.64/10, carrier-grade NAT */
+           (a >> 16) == 0xa9fe || /* 169.254/16, link-local (cloud metadata) */
+           (a >> 20) == 0xac1 ||  /* 172.16/12 */
+           (a >> 16) == 0xc0a8 || /* 192.168/16 */
+           (a >> 28) >= 0xe;      /* multicast, reserved, broadcast */
 }
 
 int webhook_addr_is_private(const struct sockaddr *sa)
@@ -90,9 +92,9 @@ int webhook_addr_is_private(const struct sockaddr *sa)
         return ipv4_is_private((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
                                (uint32_t)b[14] << 8 | b[15]);
     return IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a) ||
-           (b[0] & 0xfe) == 0xfc ||                /* fc00::/7, unique local */
+           (b[0] & 0xfe) == 0xfc ||                   /* fc00::/7, unique local */
            (b[0] == 0xfe && (b[1] & 0x80) == 0x80) || /* fe80::/10 link-local, fec0::/10 */
-           b[0] == 0xff;                           /* multicast */
+           b[0] == 0xff;                              /* multicast */
 }
 
 /* "localhost" and anything under .localhost always mean this machine (RFC 6761). */
@@ -108,16 +110,17 @@ static int name_is_local(const char *host)
  * is accepted: the delivery checks the addresses it really connects to. */
 static int check_host(const char *host, sn_err *e)
 {
-    if (name_is_local(host)) goto private;
+    if (name_is_local(host)) goto refuse;
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     if (getaddrinfo(host, NULL, &hints, &res) != 0) return 0;
     int bad = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) bad |= webhook_addr_is_private(ai->ai_addr);
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        bad |= webhook_addr_is_private(ai->ai_addr);
     freeaddrinfo(res);
     if (!bad) return 0;
-private:
+refuse:
     return sn_fail_slug(e, SN_EUNPROCESSABLE, "private_target", "url",
                         "url points to a private or loopback address");
 }
@@ -132,7 +135,8 @@ static int url_parts(const char *url, char *host, size_t size, sn_err *e)
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !*h)
-        rc = sn_fail(e, SN_EUNPROCESSABLE, "url", "url must be an absolute http(s) URL with a host");
+        rc =
+            sn_fail(e, SN_EUNPROCESSABLE, "url", "url must be an absolute http(s) URL with a host");
     else if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))
         rc = sn_fail(e, SN_EUNPROCESSABLE, "url", "url must use http or https");
     else if (strlen(h) >= size)
@@ -183,14 +187,17 @@ static json_t *row_json(store_stmt *st)
     char iso[32];
     clock_iso8601(store_col_int(st, 4), iso, sizeof iso);
     return json_pack("{s:I, s:s, s:o, s:b, s:s}", "id", (json_int_t)store_col_int(st, 0), "url",
-                     store_col_text(st, 1), "events", events, "enabled",
-                     (int)store_col_int(st, 3), "created_at", iso);
+                     store_col_text(st, 1), "events", events, "enabled", (int)store_col_int(st, 3),
+                     "created_at", iso);
 }
 
 static int read_one(store *db, int64_t id, json_t **out)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT " WH_COLUMNS " FROM webhooks WHERE id = ?", &st);
+    int rc = store_prepare(db,
+                           "SELECT " WH_COLUMNS " FROM webhooks WHERE id = ? AND "
+                           "enabled >= 0",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, id);
     rc = store_step(st);
@@ -210,11 +217,13 @@ int webhook_get_json(store *db, int64_t id, json_t **out, sn_err *e)
 int webhook_list_json(store *db, json_t **out, sn_err *e)
 {
     store_stmt *st;
-    if (store_prepare(db, "SELECT " WH_COLUMNS " FROM webhooks ORDER BY id", &st) < 0)
+    if (store_prepare(db, "SELECT " WH_COLUMNS " FROM webhooks WHERE enabled >= 0 ORDER BY id",
+                      &st) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot list webhooks");
     json_t *list = json_array();
     int rc;
-    while ((rc = store_step(st)) == STORE_ROW) json_array_append_new(list, row_json(st));
+    while ((rc = store_step(st)) == STORE_ROW)
+        json_array_append_new(list, row_json(st));
     store_finish(st);
     if (rc < 0) {
         json_decref(list);
@@ -245,8 +254,10 @@ static int audit_change(store *db, const actor *who, const char *action, int64_t
 static int insert_row(store *db, const webhook_fields *in, const char *events, int64_t *id)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "INSERT INTO webhooks (url, events, secret, enabled, created_at) "
-                               "VALUES (?, ?, ?, ?, ?) RETURNING id", &st);
+    int rc = store_prepare(db,
+                           "INSERT INTO webhooks (url, events, secret, enabled, created_at) "
+                           "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                           &st);
     if (rc < 0) return rc;
     store_bind_text(st, 1, in->url);
     store_bind_text(st, 2, events);
@@ -263,7 +274,10 @@ int webhook_create(store *db, const actor *who, const webhook_fields *in, int al
                    json_t **out, sn_err *e)
 {
     if (!in->url || !in->events || !in->secret)
-        return sn_fail(e, SN_EUNPROCESSABLE, !in->url ? "url" : !in->events ? "events" : "secret",
+        return sn_fail(e, SN_EUNPROCESSABLE,
+                       !in->url      ? "url"
+                       : !in->events ? "events"
+                                     : "secret",
                        "url, events and secret are required");
     json_t *events;
     int rc = check_fields(in, allow_private, &events, e);
@@ -280,6 +294,7 @@ int webhook_create(store *db, const actor *who, const webhook_fields *in, int al
         store_rollback(db);
         goto out;
     }
+    settings_changed(); /* events.c caches the subscriptions */
     rc = read_one(db, id, out);
 out:
     free(text);
@@ -291,9 +306,11 @@ out:
 static int update_row(store *db, int64_t id, const webhook_fields *in, const char *events)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "UPDATE webhooks SET url = COALESCE(?, url), events = "
-                               "COALESCE(?, events), secret = COALESCE(?, secret), enabled = "
-                               "CASE WHEN ? < 0 THEN enabled ELSE ? END WHERE id = ?", &st);
+    int rc = store_prepare(db,
+                           "UPDATE webhooks SET url = COALESCE(?, url), events = "
+                           "COALESCE(?, events), secret = COALESCE(?, secret), enabled = "
+                           "CASE WHEN ? < 0 THEN enabled ELSE ? END WHERE id = ? AND enabled >= 0",
+                           &st);
     if (rc < 0) return rc;
     store_bind_text(st, 1, in->url);
     store_bind_text(st, 2, events);
@@ -325,6 +342,7 @@ int webhook_update(store *db, const actor *who, int64_t id, const webhook_fields
         store_rollback(db);
         goto out;
     }
+    settings_changed();
     rc = read_one(db, id, out);
 out:
     free(text);
@@ -333,11 +351,15 @@ out:
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot save the webhook") : 0;
 }
 
-/* Delete and give back the URL it had (caller frees), for the audit row. */
+/* Tombstone the row (see webhook.h) and give back the URL it had (caller frees), for the
+ * audit row. */
 static int delete_row(store *db, int64_t id, char **url)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "DELETE FROM webhooks WHERE id = ? RETURNING url", &st);
+    int rc = store_prepare(db,
+                           "UPDATE webhooks SET enabled = -1, secret = '' WHERE id = ? AND "
+                           "enabled >= 0 RETURNING url",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, id);
     rc = store_step(st);
@@ -359,7 +381,10 @@ int webhook_delete(store *db, const actor *who, int64_t id, sn_err *e)
         rc = audit_change(db, who, "webhook.delete", id, &gone, NULL);
     }
     if (rc == 0) rc = store_commit(db);
-    if (rc < 0) store_rollback(db);
+    if (rc < 0)
+        store_rollback(db);
+    else
+        settings_changed();
     free(url);
     if (rc == SN_ENOTFOUND) return sn_fail(e, SN_ENOTFOUND, NULL, "no such webhook");
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot delete the webhook") : 0;
@@ -369,8 +394,8 @@ int webhook_delete(store *db, const actor *who, int64_t id, sn_err *e)
  * Deliveries: the webhook's jobs. The job payload is {"webhook_id","delivery_id","body"} (see
  * events.c); its webhook id is read with each engine's JSON function, so key order is free. */
 
-#define DELIVERY_SELECT                                                                          \
-    "SELECT id, payload, state, attempts, max_attempts, last_error, run_at, created_at, "        \
+#define DELIVERY_SELECT                                                                            \
+    "SELECT id, payload, state, attempts, max_attempts, last_error, run_at, created_at, "          \
     "updated_at FROM jobs WHERE kind = 'webhook' AND "
 #define DELIVERY_PAGE " AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?"
 
@@ -378,8 +403,8 @@ static const char *deliveries_sql(store *db)
 {
     if (store_kind_of(db) == STORE_POSTGRES)
         return DELIVERY_SELECT "(CAST(payload AS jsonb) ->> 'webhook_id') = ?" DELIVERY_PAGE;
-    return DELIVERY_SELECT "json_extract(payload, '$.webhook_id') = CAST(? AS INTEGER)"
-        DELIVERY_PAGE;
+    return DELIVERY_SELECT
+        "json_extract(payload, '$.webhook_id') = CAST(? AS INTEGER)" DELIVERY_PAGE;
 }
 
 static void set_time(json_t *o, const char *key, int64_t ms)
@@ -396,11 +421,11 @@ static json_t *delivery_json(store_stmt *st)
     const char *event =
         json_string_value(json_object_get(json_object_get(payload, "body"), "event"));
     const char *state = store_col_text(st, 2);
-    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:s}", "id",
-                          (json_int_t)store_col_int(st, 0), "delivery_id", delivery ? delivery : "",
-                          "event", event ? event : "", "state", state, "attempts",
-                          (json_int_t)store_col_int(st, 3), "max_attempts",
-                          (json_int_t)store_col_int(st, 4), "last_error", store_col_text(st, 5));
+    json_t *o =
+        json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:s}", "id", (json_int_t)store_col_int(st, 0),
+                  "delivery_id", delivery ? delivery : "", "event", event ? event : "", "state",
+                  state, "attempts", (json_int_t)store_col_int(st, 3), "max_attempts",
+                  (json_int_t)store_col_int(st, 4), "last_error", store_col_text(st, 5));
     json_decref(payload);
     set_time(o, "next_attempt_at", strcmp(state, "queued") ? 0 : store_col_int(st, 6));
     set_time(o, "created_at", store_col_int(st, 7));
@@ -443,7 +468,10 @@ int webhook_target_get(store *db, int64_t id, webhook_target *out)
 {
     memset(out, 0, sizeof *out);
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT url, secret, enabled FROM webhooks WHERE id = ?", &st);
+    int rc = store_prepare(db,
+                           "SELECT url, secret, enabled FROM webhooks WHERE id = ? AND "
+                           "enabled >= 0",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, id);
     rc = store_step(st);

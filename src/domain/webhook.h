@@ -10,7 +10,14 @@
  * private, link-local or unspecified. The delivery re-checks every address it connects to,
  * because a name may resolve elsewhere later.
  *
- * The secret is write-only: it is stored (HMAC needs it) but never rendered nor audited. */
+ * The secret is write-only: it is stored (HMAC needs it) but never rendered nor audited.
+ *
+ * `enabled` is 1 (deliver), 0 (paused) or -1 (deleted). Deleting keeps the row as a tombstone
+ * with its secret wiped: SQLite reuses the largest rowid, and a reused id would hand the old
+ * webhook's queued jobs and delivery history to a new one. Tombstones are invisible here and
+ * to events.c (enabled = 1); their jobs fail with "the webhook was deleted".
+ *
+ * Changes call settings_changed(): events.c caches the subscriptions per thread. */
 #ifndef SANAD_WEBHOOK_H
 #define SANAD_WEBHOOK_H
 
@@ -39,7 +46,8 @@ int webhook_create(store *db, const actor *who, const webhook_fields *in, int al
 /* Change some fields of one; SN_ENOTFOUND when it does not exist. Audited as webhook.update. */
 int webhook_update(store *db, const actor *who, int64_t id, const webhook_fields *in,
                    int allow_private, json_t **out, sn_err *e);
-/* Remove one; its queued deliveries then fail ("webhook deleted"). Audited as webhook.delete. */
+/* Delete one (a tombstone, see above); its queued deliveries then fail. Audited as
+ * webhook.delete. */
 int webhook_delete(store *db, const actor *who, int64_t id, sn_err *e);
 /* One, rendered; SN_ENOTFOUND. */
 int webhook_get_json(store *db, int64_t id, json_t **out, sn_err *e);

@@ -45,7 +45,7 @@ typedef struct job {
     int64_t id;
     const char *kind;
     json_t *payload;
-    int attempt;      /* 1 on the first run */
+    int attempt; /* 1 on the first run */
     int max_attempts;
 } job;
 

@@ -46,7 +46,8 @@ static job_handler handler_of(const char *kind)
 int64_t jobs_backoff_ms(int64_t base_ms, int attempt)
 {
     int64_t d = base_ms;
-    for (int i = 1; i < attempt && d < JOBS_BACKOFF_MAX_MS; i++) d *= 2;
+    for (int i = 1; i < attempt && d < JOBS_BACKOFF_MAX_MS; i++)
+        d *= 2;
     if (d > JOBS_BACKOFF_MAX_MS) d = JOBS_BACKOFF_MAX_MS;
     if (d < 2) return d;
     return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
@@ -56,8 +57,8 @@ int64_t jobs_backoff_ms(int64_t base_ms, int attempt)
  * Leasing. A due job is `queued` with run_at ≤ now, or `running` with an expired lease. */
 
 #define DUE_WHERE "(state = 'queued' AND run_at <= ?) OR (state = 'running' AND leased_until < ?)"
-#define LEASE_SELECT \
-    "SELECT id, kind, payload, attempts, max_attempts FROM jobs WHERE " DUE_WHERE \
+#define LEASE_SELECT                                                                               \
+    "SELECT id, kind, payload, attempts, max_attempts FROM jobs WHERE " DUE_WHERE                  \
     " ORDER BY run_at, id LIMIT 1"
 
 /* A cheap read first, so an idle runner never takes the write lock. */
@@ -84,8 +85,8 @@ typedef struct leased {
 static int pick(store *db, int64_t now, leased *out)
 {
     store_stmt *st;
-    const char *sql = store_kind_of(db) == STORE_POSTGRES ? LEASE_SELECT " FOR UPDATE SKIP LOCKED"
-                                                           : LEASE_SELECT;
+    const char *sql =
+        store_kind_of(db) == STORE_POSTGRES ? LEASE_SELECT " FOR UPDATE SKIP LOCKED" : LEASE_SELECT;
     int rc = store_prepare(db, sql, &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, now);
@@ -106,8 +107,10 @@ static int pick(store *db, int64_t now, leased *out)
 static int mark_running(store *db, const leased *l, int64_t now)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-                               "leased_until = ?, updated_at = ? WHERE id = ?", &st);
+    int rc = store_prepare(db,
+                           "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+                           "leased_until = ?, updated_at = ? WHERE id = ?",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, l->lease);
     store_bind_int(st, 2, now);
@@ -120,9 +123,11 @@ static int mark_running(store *db, const leased *l, int64_t now)
 static int mark_expired(store *db, int64_t id, int64_t now)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "UPDATE jobs SET state = 'failed', leased_until = NULL, "
-                               "last_error = 'lease expired on the last attempt (worker lost)', "
-                               "updated_at = ? WHERE id = ?", &st);
+    int rc = store_prepare(db,
+                           "UPDATE jobs SET state = 'failed', leased_until = NULL, "
+                           "last_error = 'lease expired on the last attempt (worker lost)', "
+                           "updated_at = ? WHERE id = ?",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, now);
     store_bind_int(st, 2, id);
@@ -180,10 +185,12 @@ static int finish(jobs_runner *r, const leased *l, int rc, const sn_err *e)
     }
     /* last_error keeps the latest failure, also once a later attempt succeeded. */
     store_stmt *st;
-    int s = store_prepare(r->db, "UPDATE jobs SET state = ?, run_at = ?, leased_until = NULL, "
-                                 "last_error = CASE WHEN ? = '' THEN last_error ELSE ? END, "
-                                 "updated_at = ? WHERE id = ? AND state = 'running' AND "
-                                 "leased_until = ?", &st);
+    int s = store_prepare(r->db,
+                          "UPDATE jobs SET state = ?, run_at = ?, leased_until = NULL, "
+                          "last_error = CASE WHEN ? = '' THEN last_error ELSE ? END, "
+                          "updated_at = ? WHERE id = ? AND state = 'running' AND "
+                          "leased_until = ?",
+                          &st);
     if (s < 0) return s;
     store_bind_text(st, 1, state);
     store_bind_int(st, 2, run_at);

@@ -70,8 +70,8 @@ static struct curl_slist *headers_for(const char *event, const char *delivery, c
     snprintf(line[1], sizeof line[1], "X-Sanad-Delivery: %s", delivery);
     snprintf(line[2], sizeof line[2], "X-Sanad-Timestamp: %s", ts);
     snprintf(line[3], sizeof line[3], "X-Sanad-Signature: %s", signature);
-    const char *all[] = {"Content-Type: application/json", "Expect:", line[0], line[1], line[2],
-                         line[3]};
+    const char *all[] = {
+        "Content-Type: application/json", "Expect:", line[0], line[1], line[2], line[3]};
     struct curl_slist *list = NULL;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         struct curl_slist *next = curl_slist_append(list, all[i]);
@@ -108,8 +108,8 @@ static void set_options(CURL *h, transfer *t, const char *url, const char *body,
 }
 
 /* One POST. 0 on a 2xx answer; SN_EUNAVAILABLE (retry) otherwise, with the reason in e. */
-static int post(const job_ctx *ctx, const char *url, const char *body,
-                struct curl_slist *headers, sn_err *e)
+static int post(const job_ctx *ctx, const char *url, const char *body, struct curl_slist *headers,
+                sn_err *e)
 {
     transfer t = {ctx, 0, 0, 0};
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -125,8 +125,9 @@ static int post(const job_ctx *ctx, const char *url, const char *body,
         if (status < 200 || status > 299)
             rc = sn_fail(e, SN_EUNAVAILABLE, NULL, "the receiver answered HTTP %ld", status);
     } else if (t.refused) {
-        rc = sn_fail(e, SN_EUNAVAILABLE, NULL, "refused: the target resolves to a private or "
-                                               "loopback address");
+        rc = sn_fail(e, SN_EUNAVAILABLE, NULL,
+                     "refused: the target resolves to a private or "
+                     "loopback address");
     } else if (res == CURLE_ABORTED_BY_CALLBACK) {
         rc = sn_fail(e, SN_EUNAVAILABLE, NULL, "interrupted by shutdown");
     } else {

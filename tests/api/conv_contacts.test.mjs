@@ -122,6 +122,23 @@ describe(`conversations: contacts intake [${backend}]`, () => {
         assert.deepEqual(inbound.map((t) => t.channel), ['phone', 'email', 'x']);
     });
 
+    test('contacts arriving at once on five channels for one new person → one customer, one conversation', async () => {
+        const phone = newPhone();
+        const channels = ['phone', 'email', 'x', 'form', 'chat', 'phone', 'email', 'x'];
+        const rs = await Promise.all(channels.map((channel, i) => agent.post('/api/v1/contacts', {
+            channel, customer: { phones: [phone] }, service_line: LINE, body: `burst ${i}`,
+        })));
+        for (const r of rs) {
+            expectStatus(r, 201);
+        }
+        assert.equal(new Set(rs.map((r) => r.json.customer_id)).size, 1, 'more than one customer');
+        assert.equal(new Set(rs.map((r) => r.json.conversation_id)).size, 1, 'more than one conversation');
+        assert.equal(rs.filter((r) => r.json.joined === false).length, 1, 'exactly one contact opens the conversation');
+        const conv = await conversation(agent, rs[0].json.conversation_id);
+        assert.equal(conv.contacts_count, channels.length);
+        assert.equal(new Set(rs.map((r) => r.json.contact_id)).size, channels.length);
+    });
+
     test('a contact on a different service line opens a new conversation for the same customer', async () => {
         const phone = newPhone();
         const a = await contact(agent, { channel: 'phone', customer: { phones: [phone] }, service_line: LINE, body: 'a' });
@@ -178,6 +195,18 @@ describe(`conversations: contacts intake [${backend}]`, () => {
 
         conv = await setStatus(agent, a.conversation_id, 'solved');
         assert.equal(conv.resolved_first_contact, false);
+    });
+
+    test('a contact after the conversation was closed starts a new conversation', async () => {
+        const phone = newPhone();
+        const a = await contact(agent, { channel: 'phone', customer: { phones: [phone] }, service_line: LINE, body: 'q' });
+        await setStatus(agent, a.conversation_id, 'solved');
+        await setStatus(agent, a.conversation_id, 'closed');
+        const b = await contact(agent, { channel: 'phone', customer: { phones: [phone] }, service_line: LINE, body: 'new' });
+        assert.equal(b.joined, false);
+        assert.notEqual(b.conversation_id, a.conversation_id);
+        assert.equal(b.customer_id, a.customer_id);
+        assert.equal((await conversation(agent, a.conversation_id)).status, 'closed');
     });
 
     test('a contact 6 days after solving reopens; 8 days after starts a new conversation', async () => {

@@ -1,0 +1,297 @@
+// Bulk import (`sanad import contacts`) and the KPI summary (GET /api/v1/reports/summary): a small
+// JSON-lines file with good and bad lines goes through the command line into the test server's
+// database; bad lines are reported with their line numbers and the others imported; importing it
+// again changes nothing; then the summary's figures are checked against a hand-computed dataset
+// (channels, Riyadh months across a month boundary, first-contact resolution, escalation and
+// first-response SLA rates, backlog), with from/to filtering, roles and bad dates.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, backendName, show } from './lib/harness.mjs';
+import { expectError, expectStatus } from './lib/expect.mjs';
+
+const backend = backendName();
+const LINE = 'import_line';
+const DEPT = 'import_dept';
+
+// ---- the dataset -----------------------------------------------------------------------------
+// Times are UTC; the center's day is Asia/Riyadh (UTC+3), open 08:00–20:00 every day (the
+// default calendar) with a 60-business-minute first-response SLA (the default policy). So a
+// contact at 06:00Z (09:00 Riyadh) is due a first response by 07:00Z.
+
+const person = (n, extra = {}) => ({ name: `عميل ${n}`, phones: [`05${String(70000000 + n)}`], ...extra });
+
+// id: the conversation each imported line ends up in (for the hand computation below).
+const GOOD = [
+    // C1 Jan 10: solved, answered in 30 min → first contact, SLA met.
+    { conv: 'C1', line: { external_id: 't-1', channel: 'phone', customer: person(1), service_line: LINE,
+        subject: 'استفسار', body: 'اتصال', received_at: '2021-01-10T06:00:00Z', status: 'solved',
+        solved_at: '2021-01-10T07:00:00Z', first_response_at: '2021-01-10T06:30:00Z' } },
+    // C2 Jan 15: escalated, answered after 90 min (due 08:00Z) → missed; solved Jan 20.
+    { conv: 'C2', line: { external_id: 't-2', channel: 'email', customer: person(2, { emails: ['p2@example.com'] }),
+        service_line: LINE, body: 'بريد', received_at: '2021-01-15T07:00:00Z', escalated_to: DEPT,
+        status: 'solved', solved_at: '2021-01-20T07:00:00Z', first_response_at: '2021-01-15T08:30:00Z' } },
+    // C3 Jan 31 23:30 Riyadh (still January there): after hours, due Feb 1 09:00 Riyadh = 06:00Z;
+    // answered 21:00Z → met; solved Feb 1 06:30Z.
+    { conv: 'C3', line: { external_id: 't-3', channel: 'x', customer: person(3, { x_handle: '@person3' }),
+        service_line: LINE, body: 'تغريدة', received_at: '2021-01-31T20:30:00Z', status: 'solved',
+        solved_at: '2021-02-01T06:30:00Z', first_response_at: '2021-01-31T21:00:00Z' } },
+    // C4 Feb 1 00:30 Riyadh (already February there): pending.
+    { conv: 'C4', line: { external_id: 't-4', channel: 'form', customer: person(4, { national_id: '1000000008' }),
+        service_line: LINE, body: 'نموذج', received_at: '2021-01-31T21:30:00Z', status: 'pending' } },
+    // C5 Feb 2: left open.
+    { conv: 'C5', line: { external_id: 't-5', channel: 'chat', customer: person(5), service_line: LINE,
+        body: 'محادثة', received_at: '2021-02-02T06:00:00Z', first_response_at: '2021-02-02T06:10:00Z' } },
+    // C6 Feb 5: person 1 again, 26 days after C1 was solved → a new conversation; solved without
+    // any first response → SLA not met, but first contact.
+    { conv: 'C6', line: { external_id: 't-6', channel: 'phone', customer: person(1), service_line: LINE,
+        body: 'اتصال ثان', received_at: '2021-02-05T06:00:00Z', status: 'solved', solved_at: '2021-02-05T09:00:00Z' } },
+    // C7 Feb 10: solved in 20 min, answered in 5 (met) …
+    { conv: 'C7', line: { external_id: 't-7', channel: 'phone', customer: person(6), service_line: LINE,
+        body: 'اتصال', received_at: '2021-02-10T06:00:00Z', status: 'solved', solved_at: '2021-02-10T06:20:00Z',
+        first_response_at: '2021-02-10T06:05:00Z' } },
+    // … and Feb 12 the same person writes again within 7 days: C7 reopens (not first contact),
+    // solved again at 07:00Z; its first response stays the first one.
+    { conv: 'C7', line: { external_id: 't-8', channel: 'email', customer: person(6, { emails: ['p6@example.com'] }),
+        service_line: LINE, body: 'متابعة', received_at: '2021-02-12T06:00:00Z', status: 'solved',
+        solved_at: '2021-02-12T07:00:00Z', first_response_at: '2021-02-12T06:30:00Z' } },
+    // C9 Mar 1: closed (solved at 06:40Z), answered in 10 min.
+    { conv: 'C9', line: { external_id: 't-9', channel: 'phone', customer: person(7), service_line: LINE,
+        body: 'اتصال', received_at: '2021-03-01T06:00:00Z', status: 'closed', solved_at: '2021-03-01T06:40:00Z',
+        first_response_at: '2021-03-01T06:10:00Z' } },
+];
+
+// Bad lines, each with the field its message must name.
+const BAD = [
+    { raw: '{"channel":"phone"', why: /JSON/ },
+    { line: { channel: 'fax', customer: person(20), received_at: '2021-01-05T06:00:00Z' }, why: /channel/ },
+    { line: { channel: 'phone', customer: person(21), received_at: '2021-13-01T06:00:00Z' }, why: /received_at/ },
+    { line: { channel: 'phone', customer: person(22), service_line: 'no_such_line' }, why: /service line|service_line/ },
+    { line: { channel: 'email', customer: person(23), escalated_to: 'no_such_dept', status: 'solved' }, why: /department|escalated_to/ },
+    { line: { channel: 'form', customer: person(24, { national_id: '1000000000' }) }, why: /national/ },
+    { line: { channel: 'chat', customer: person(25), status: 'open', solved_at: '2021-01-05T06:00:00Z' }, why: /solved_at/ },
+];
+
+// The file: good and bad lines interleaved, a blank line, and t-1 once more (a duplicate).
+function buildFile() {
+    const rows = [];
+    const bad = [];
+    const push = (text) => rows.push(text);
+    GOOD.forEach((g, i) => {
+        push(JSON.stringify(g.line));
+        if (i < BAD.length) {
+            const b = BAD[i];
+            push(b.raw ?? JSON.stringify(b.line));
+            bad.push({ lineNo: rows.length, why: b.why });
+        }
+        if (i === 3) {
+            push('');
+        }
+    });
+    push(JSON.stringify({ ...GOOD[0].line, body: 'the same external id again' }));
+    return { text: `${rows.join('\n')}\n`, bad, lines: rows.filter((r) => r !== '').length };
+}
+
+// The hand computation of the whole range.
+const ALL = {
+    contacts_total: 9,
+    by_channel: { phone: 4, email: 2, x: 1, form: 1, chat: 1 },
+    by_month: [{ month: '2021-01', total: 3 }, { month: '2021-02', total: 5 }, { month: '2021-03', total: 1 }],
+    conversations_solved: 6, // C1 C2 C3 C6 C7 C9
+    resolved_first_contact_rate: 4 / 6, // C1 C3 C6 C9 (C2 escalated, C7 reopened)
+    escalation_rate: 1 / 6, // C2
+    first_response_sla_met_rate: 4 / 6, // C1 C3 C7 C9 (C2 late, C6 never answered)
+    open_backlog: 2, // C4 pending, C5 open
+};
+
+// February in Riyadh: [2021-01-31T21:00Z, 2021-02-28T21:00Z).
+const FEBRUARY = {
+    contacts_total: 5,
+    by_channel: { phone: 2, email: 1, x: 0, form: 1, chat: 1 },
+    by_month: [{ month: '2021-02', total: 5 }],
+    conversations_solved: 3, // C3 (Feb 1 06:30Z), C6, C7
+    resolved_first_contact_rate: 2 / 3,
+    escalation_rate: 0,
+    first_response_sla_met_rate: 2 / 3,
+    open_backlog: 2,
+};
+
+function figures(json) {
+    const { from, to, ...rest } = json;
+    return rest;
+}
+
+describe(`import and reports [${backend}]`, () => {
+    let server;
+    let supervisor;
+    let file;
+    let expected;
+
+    const cli = (args, opts) => server.cli(args, opts);
+    const out = (r) => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+    const importFile = (p = file) => cli(['import', 'contacts', '--db', server.db, p]);
+    const summary = (query = '') => supervisor.get(`/api/v1/reports/summary${query}`);
+
+    before(async () => {
+        server = await startServer();
+        const admin = await server.login('admin');
+        for (const [kind, code] of [['service-lines', LINE], ['departments', DEPT]]) {
+            const r = await admin.post(`/api/v1/${kind}`, { code, name_ar: 'اختبار', name_en: 'Test' });
+            expectStatus(r, 201);
+        }
+        supervisor = await server.login('supervisor');
+        expected = buildFile();
+        file = path.join(server.dir, 'contacts.jsonl');
+        fs.writeFileSync(file, expected.text);
+    });
+
+    after(async () => {
+        await server?.stop();
+    });
+
+    test('an empty database: zeros, no months, rates 0', async () => {
+        const r = await summary();
+        expectStatus(r, 200);
+        assert.deepEqual(figures(r.json), {
+            contacts_total: 0, by_channel: { phone: 0, email: 0, x: 0, form: 0, chat: 0 }, by_month: [],
+            conversations_solved: 0, resolved_first_contact_rate: 0, escalation_rate: 0,
+            first_response_sla_met_rate: 0, open_backlog: 0,
+        });
+    });
+
+    test('import: bad lines are listed with their line numbers, the others imported', () => {
+        const r = importFile();
+        assert.equal(r.code, 0, out(r));
+        const reported = [...r.stdout.matchAll(/^line (\d+): (.+)$/gm)].map((m) => ({ lineNo: Number(m[1]), text: m[2] }));
+        assert.deepEqual(reported.map((x) => x.lineNo), expected.bad.map((b) => b.lineNo), out(r));
+        reported.forEach((x, i) => assert.match(x.text, expected.bad[i].why, out(r)));
+        const m = r.stdout.match(/(\d+) imported, (\d+) duplicates, (\d+) rejected \((\d+) lines\) in [\d.]+ s, \d+ lines\/s/);
+        assert.ok(m, out(r));
+        assert.deepEqual(m.slice(1).map(Number), [9, 1, BAD.length, expected.lines], out(r));
+        assert.doesNotMatch(r.stderr, /\r|\u001b\[/, 'a progress bar on a stderr that is not a terminal');
+    });
+
+    test('the imported rows: conversations, statuses, escalation, timeline', () => {
+        const q = (sql) => server.sql(sql).trim();
+        assert.equal(q('SELECT COUNT(*) FROM contacts'), '9');
+        assert.equal(q("SELECT COUNT(*) FROM contacts WHERE external_id LIKE 't-%'"), '9');
+        assert.equal(q('SELECT COUNT(*) FROM conversations'), '8');
+        assert.equal(q('SELECT COUNT(*) FROM customers'), '7');
+        assert.equal(q("SELECT status || ' ' || reopened || ' ' || escalated FROM conversations ORDER BY id"),
+            ['solved 0 0', 'solved 0 1', 'solved 0 0', 'pending 0 0', 'open 0 0', 'solved 0 0', 'solved 1 0',
+                'closed 0 0'].join('\n'));
+        assert.equal(q('SELECT COUNT(*) FROM conversations WHERE closed_at IS NOT NULL'), '1');
+        assert.equal(q("SELECT e.status FROM escalations e JOIN departments d ON d.id = e.department_id " +
+            `WHERE d.code = '${DEPT}'`), 'resolved');
+        assert.ok(Number(q("SELECT COUNT(*) FROM conversation_events WHERE kind = 'status'")) >= 7);
+    });
+
+    test('importing the file again is idempotent: all duplicates, nothing written', async () => {
+        const before = server.sql('SELECT COUNT(*) FROM contacts').trim();
+        const r = importFile();
+        assert.equal(r.code, 0, out(r));
+        assert.match(r.stdout, /0 imported, 10 duplicates, 7 rejected/, out(r));
+        assert.equal(server.sql('SELECT COUNT(*) FROM contacts').trim(), before);
+        assert.equal(server.sql('SELECT COUNT(*) FROM conversations').trim(), '8');
+        const s = await summary();
+        expectStatus(s, 200);
+        assert.deepEqual(figures(s.json), ALL);
+    });
+
+    test('summary over all time: the hand-computed figures', async () => {
+        const r = await summary();
+        expectStatus(r, 200);
+        assert.deepEqual(figures(r.json), ALL, show(r));
+        assert.equal(r.json.from, null);
+        assert.equal(r.json.to, null);
+    });
+
+    test('from/to as dates are Riyadh days: February holds the contact of Feb 1 00:30 Riyadh', async () => {
+        const r = await summary('?from=2021-02-01&to=2021-03-01');
+        expectStatus(r, 200);
+        assert.deepEqual(figures(r.json), FEBRUARY, show(r));
+        assert.equal(r.json.from, '2021-01-31T21:00:00.000Z');
+        assert.equal(r.json.to, '2021-02-28T21:00:00.000Z');
+        const same = await summary(`?from=${encodeURIComponent('2021-02-01T00:00:00+03:00')}&to=2021-02-28T21:00:00Z`);
+        assert.deepEqual(figures(same.json), FEBRUARY, show(same));
+    });
+
+    test('from is inclusive and to exclusive, to the millisecond', async () => {
+        const at = '2021-01-31T20:30:00Z'; // the X contact of C3
+        const withIt = await summary(`?from=${at}&to=2021-01-31T21:00:00Z`);
+        expectStatus(withIt, 200);
+        assert.equal(withIt.json.contacts_total, 1, show(withIt));
+        assert.deepEqual(withIt.json.by_month, [{ month: '2021-01', total: 1 }]);
+        const without = await summary(`?from=2021-01-01&to=${at}`);
+        assert.equal(without.json.contacts_total, 2, show(without));
+        assert.deepEqual(without.json.by_channel, { phone: 1, email: 1, x: 0, form: 0, chat: 0 });
+        assert.equal(without.json.conversations_solved, 2, show(without)); // C1, C2
+        assert.equal(without.json.escalation_rate, 0.5);
+    });
+
+    test('only from, only to, a range with no data, from = to', async () => {
+        const tail = await summary('?from=2021-02-10');
+        assert.equal(tail.json.contacts_total, 3, show(tail)); // Feb 10, Feb 12, Mar 1
+        assert.deepEqual(tail.json.by_month, [{ month: '2021-02', total: 2 }, { month: '2021-03', total: 1 }]);
+        assert.equal(tail.json.to, null);
+        const head = await summary('?to=2021-01-16');
+        assert.equal(head.json.contacts_total, 2, show(head));
+        assert.equal(head.json.conversations_solved, 1, show(head)); // C1 (C2 solved Jan 20)
+        assert.equal(head.json.first_response_sla_met_rate, 1);
+        const none = await summary('?from=2019-01-01&to=2019-02-01');
+        expectStatus(none, 200);
+        assert.deepEqual(figures(none.json), { ...figures(ALL), contacts_total: 0,
+            by_channel: { phone: 0, email: 0, x: 0, form: 0, chat: 0 }, by_month: [], conversations_solved: 0,
+            resolved_first_contact_rate: 0, escalation_rate: 0, first_response_sla_met_rate: 0 });
+        const empty = await summary('?from=2021-02-01&to=2021-02-01');
+        expectStatus(empty, 200);
+        assert.equal(empty.json.contacts_total, 0);
+    });
+
+    test('bad dates and from after to → 422 naming the field', async () => {
+        expectError(await summary('?from=2021-02-30'), 422, { field: 'from' });
+        expectError(await summary('?to=yesterday'), 422, { field: 'to' });
+        expectError(await summary('?from=2021-01-01T25:00:00Z'), 422, { field: 'from' });
+        expectError(await summary('?from=2021-03-01&to=2021-02-01'), 422, { field: 'from' });
+    });
+
+    test('roles: supervisors and admins read it; agents and others 403; anonymous 401', async () => {
+        expectStatus(await (await server.login('admin')).get('/api/v1/reports/summary'), 200);
+        for (const role of ['agent', 'department_staff', 'service_owner', 'qa_evaluator']) {
+            const c = await server.login(role);
+            expectError(await c.get('/api/v1/reports/summary'), 403);
+        }
+        expectError(await server.client().get('/api/v1/reports/summary'), 401);
+    });
+
+    test('import from stdin, and the command line errors', () => {
+        const line = JSON.stringify({ external_id: 't-stdin', channel: 'chat', customer: person(30),
+            received_at: '2021-03-02T06:00:00Z' });
+        const r = cli(['import', 'contacts', '--db', server.db, '-'], { input: `${line}\n` });
+        assert.equal(r.code, 0, out(r));
+        assert.match(r.stdout, /1 imported, 0 duplicates, 0 rejected/, out(r));
+        const missing = importFile(path.join(server.dir, 'no-such-file.jsonl'));
+        assert.equal(missing.code, 1, out(missing));
+        const kind = cli(['import', 'nonsense', '--db', server.db, file]);
+        assert.equal(kind.code, 2, out(kind));
+        assert.match(kind.stderr, /unknown import kind/);
+        const batch = cli(['import', 'contacts', '--db', server.db, '--batch', '0', file]);
+        assert.equal(batch.code, 2, out(batch));
+    });
+
+    test('a batch size of 1 and of 2 gives the same result as one batch', async () => {
+        const lines = [0, 1, 2].map((i) => JSON.stringify({ external_id: `t-small-${i}`, channel: 'phone',
+            customer: person(40 + i), received_at: `2021-03-0${3 + i}T06:00:00Z` }));
+        const p = path.join(server.dir, 'small.jsonl');
+        fs.writeFileSync(p, `${lines[0]}\n{bad\n${lines[1]}\n${lines[2]}\n`);
+        const r = cli(['import', 'contacts', '--db', server.db, '--batch', '2', p]);
+        assert.equal(r.code, 0, out(r));
+        assert.match(r.stdout, /3 imported, 0 duplicates, 1 rejected \(4 lines\)/, out(r));
+        assert.match(r.stdout, /^line 2: /m, out(r));
+        const again = cli(['import', 'contacts', '--db', server.db, '--batch', '1', p]);
+        assert.match(again.stdout, /0 imported, 3 duplicates, 1 rejected/, out(again));
+        const march = await summary('?from=2021-03-01&to=2021-04-01');
+        assert.equal(march.json.contacts_total, 5, show(march)); // C9, stdin, three here
+    });
+});
