@@ -5,7 +5,9 @@
 CC ?= cc
 BUILD ?= build
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium icu-uc icu-i18n libcurl
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium icu-uc icu-i18n libcurl libcrypto md4c-html
+# wslay (WebSocket framing): Debian's libwslay-dev ships no .pc file, so fall back to -lwslay.
+WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -13,7 +15,8 @@ WARN := -Wall -Wextra -Wformat-security -Werror -Wshadow -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -I$(BUILD)/gen \
 	-DSANAD_VERSION='"$(VERSION)"' -MMD -MP
-LDLIBS := $(PKG_LIBS) -lpthread -lm
+# libstemmer (Snowball stemmers for search) ships no .pc file either.
+LDLIBS := $(PKG_LIBS) $(WSLAY_LIBS) -lstemmer -lpthread -lm
 
 SRC := $(wildcard src/*.c src/*/*.c)
 OBJ := $(SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o

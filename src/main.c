@@ -15,7 +15,7 @@ static const struct {
     {"user", cmd_user, "add, disable users and reset passwords"},
     {"demo", cmd_demo, "load the demo organisation"},
     {"audit", cmd_audit, "verify the audit log's hash chain"},
-    {"import", cmd_import, "bulk import JSON lines (contacts)"},
+    {"import", cmd_import, "bulk import JSON lines (contacts, articles)"},
 };
 
 static void usage(FILE *out)

@@ -144,6 +144,10 @@ void api_dispatch(http_req *req)
     char allow[64];
     sn_err e;
     sn_err_clear(&e);
+    if (http_static_owns(req->path)) {
+        http_static_serve(req);
+        return;
+    }
     int m = router_match(req, route_keys, api_route_count, allow, sizeof allow);
     if (m == ROUTER_NOT_FOUND) {
         sn_fail(&e, SN_ENOTFOUND, NULL, "no such resource");

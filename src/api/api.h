@@ -172,4 +172,38 @@ int api_triggers_update(api_ctx *c, sn_err *e);
 int api_triggers_delete(api_ctx *c, sn_err *e);
 extern const field_spec trigger_create_fields[], trigger_update_fields[];
 
+/* The live stream (stream.c): a WebSocket handed to the hub (src/hub/hub.h). */
+int api_stream(api_ctx *c, sn_err *e);
+extern const query_spec stream_query[];
+
+/* Knowledge base (kb.c). */
+int api_kb_articles_create(api_ctx *c, sn_err *e);
+int api_kb_articles_list(api_ctx *c, sn_err *e);
+int api_kb_articles_get(api_ctx *c, sn_err *e);
+int api_kb_articles_update(api_ctx *c, sn_err *e);
+int api_kb_articles_submit(api_ctx *c, sn_err *e);
+int api_kb_articles_approve(api_ctx *c, sn_err *e);
+int api_kb_articles_publish(api_ctx *c, sn_err *e);
+int api_kb_articles_archive(api_ctx *c, sn_err *e);
+int api_kb_articles_versions(api_ctx *c, sn_err *e);
+int api_kb_articles_diff(api_ctx *c, sn_err *e);
+int api_kb_export(api_ctx *c, sn_err *e);
+int api_kb_search(api_ctx *c, sn_err *e);
+int api_kb_suggest(api_ctx *c, sn_err *e);
+int api_kb_internal_search(api_ctx *c, sn_err *e);
+int api_kb_clicks(api_ctx *c, sn_err *e);
+int api_kb_submissions(api_ctx *c, sn_err *e);
+int api_kb_public_list(api_ctx *c, sn_err *e);
+int api_kb_public_get(api_ctx *c, sn_err *e);
+int api_kb_feedback(api_ctx *c, sn_err *e);
+int api_kb_synonyms_list(api_ctx *c, sn_err *e);
+int api_kb_synonyms_create(api_ctx *c, sn_err *e);
+int api_kb_synonyms_delete(api_ctx *c, sn_err *e);
+int api_kb_analytics(api_ctx *c, sn_err *e);
+extern const field_spec kb_article_create_fields[], kb_article_update_fields[], kb_publish_fields[],
+    kb_click_fields[], kb_submission_fields[], kb_feedback_fields[], kb_synonym_fields[],
+    service_line_update_fields[];
+extern const query_spec kb_article_query[], kb_search_query[], kb_diff_query[], kb_export_query[],
+    kb_public_query[], kb_analytics_query[];
+
 #endif

@@ -16,6 +16,23 @@ const field_spec org_update_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
+const field_spec service_line_update_fields[] = {
+    {"name_ar", FT_STRING, 0, 1, 200, "Arabic name"},
+    {"name_en", FT_STRING, 0, 1, 200, "English name"},
+    {"owners", FT_ARRAY, 0, 0, 0,
+     "User ids of the service owners who approve and publish this line's knowledge base articles "
+     "(replaces the list)"},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+/* A unit as JSON; a service line also lists its owners. */
+static json_t *unit_json(api_ctx *c, enum org_kind kind, const org_unit *u)
+{
+    json_t *o = org_json(u);
+    if (kind == ORG_SERVICE_LINE) json_object_set_new(o, "owners", org_owners_json(c->db, u->id));
+    return o;
+}
+
 static int create(api_ctx *c, enum org_kind kind, sn_err *e)
 {
     org_unit u;
@@ -40,17 +57,19 @@ static int get(api_ctx *c, enum org_kind kind, sn_err *e)
     org_unit u;
     int rc = org_get(c->db, kind, c->req->params[0], &u, e);
     if (rc < 0) return rc;
-    http_respond_json(c->req, 200, org_json(&u));
+    http_respond_json(c->req, 200, unit_json(c, kind, &u));
     return 0;
 }
 
 static int update(api_ctx *c, enum org_kind kind, sn_err *e)
 {
     org_unit u;
+    json_t *owners = json_object_get(c->body, "owners");
     int rc = org_update(c->db, &c->act, kind, c->req->params[0], api_body_str(c, "name_ar"),
                         api_body_str(c, "name_en"), &u, e);
+    if (rc == 0 && owners) rc = org_set_owners(c->db, &c->act, c->req->params[0], owners, e);
     if (rc < 0) return rc;
-    http_respond_json(c->req, 200, org_json(&u));
+    http_respond_json(c->req, 200, unit_json(c, kind, &u));
     return 0;
 }
 

@@ -8,10 +8,12 @@
 #include <string.h>
 
 const query_spec report_query[] = {
-    {"from", FT_STRING, "Start of the period, inclusive: an ISO 8601 time, or a date meaning its "
-                        "midnight in Asia/Riyadh (default: the beginning)"},
-    {"to", FT_STRING, "End of the period, exclusive: an ISO 8601 time, or a date meaning its "
-                      "midnight in Asia/Riyadh (default: now and beyond)"},
+    {"from", FT_STRING,
+     "Start of the period, inclusive: an ISO 8601 time, or a date meaning its "
+     "midnight in Asia/Riyadh (default: the beginning)"},
+    {"to", FT_STRING,
+     "End of the period, exclusive: an ISO 8601 time, or a date meaning its "
+     "midnight in Asia/Riyadh (default: now and beyond)"},
     {NULL, 0, NULL},
 };
 

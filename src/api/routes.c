@@ -8,6 +8,8 @@
 #define DESK (FRONT | ROLE_DEPARTMENT_STAFF)
 #define LEADS (ROLE_ADMIN | ROLE_SUPERVISOR)
 #define AUTHORS (ROLE_ADMIN | ROLE_SUPERVISOR | ROLE_SERVICE_OWNER)
+#define KB_WRITERS (FRONT | ROLE_SERVICE_OWNER)  /* draft and submit articles */
+#define KB_OWNERS (ROLE_ADMIN | ROLE_SERVICE_OWNER) /* approve, publish, archive (own lines) */
 
 const api_route api_routes[] = {
     /* method, pattern, handler, roles, body, query, status, response, tag, summary */
@@ -50,7 +52,8 @@ const api_route api_routes[] = {
     {"GET", "/api/v1/service-lines/{code}", api_service_lines_get, ANY_USER, NULL, NULL, 200,
      "OrgUnit", "organisation", "One service line"},
     {"PATCH", "/api/v1/service-lines/{code}", api_service_lines_update, ROLE_ADMIN,
-     org_update_fields, NULL, 200, "OrgUnit", "organisation", "Rename a service line"},
+     service_line_update_fields, NULL, 200, "OrgUnit", "organisation",
+     "Rename a service line or set its owners (who approve its knowledge base articles)"},
     {"POST", "/api/v1/departments", api_departments_create, ROLE_ADMIN, org_create_fields, NULL,
      201, "OrgUnit", "organisation", "Create a back-office department"},
     {"GET", "/api/v1/departments", api_departments_list, ANY_USER, NULL, NULL, 200,
@@ -159,6 +162,63 @@ const api_route api_routes[] = {
      NULL, 200, NULL, "triggers", "Change a trigger (the whole definition is checked again)"},
     {"DELETE", "/api/v1/triggers/{id}", api_triggers_delete, ROLE_ADMIN, NULL, NULL, 204, NULL,
      "triggers", "Delete a trigger"},
+
+    {"GET", "/api/v1/stream", api_stream, READERS, NULL, stream_query, 101, NULL, "stream",
+     "Live updates over WebSocket (Origin checked; department staff get their departments' "
+     "events); ?since=ID resumes after event ID"},
+
+    {"POST", "/api/v1/kb/articles", api_kb_articles_create, KB_WRITERS, kb_article_create_fields,
+     NULL, 201, NULL, "knowledge base", "Draft an article (version 1)"},
+    {"GET", "/api/v1/kb/articles", api_kb_articles_list, ANY_USER, NULL, kb_article_query, 200,
+     NULL, "knowledge base", "Articles (working copies), by id"},
+    {"GET", "/api/v1/kb/articles/{id}", api_kb_articles_get, ANY_USER, NULL, NULL, 200, NULL,
+     "knowledge base", "One article with body, live and scheduled publication, translations"},
+    {"PATCH", "/api/v1/kb/articles/{id}", api_kb_articles_update, KB_WRITERS,
+     kb_article_update_fields, NULL, 200, NULL, "knowledge base",
+     "Edit: a new version, back to draft (the live version stays until the next publish)"},
+    {"POST", "/api/v1/kb/articles/{id}/submit", api_kb_articles_submit, KB_WRITERS, NULL, NULL,
+     200, NULL, "knowledge base", "Submit a draft for review"},
+    {"POST", "/api/v1/kb/articles/{id}/approve", api_kb_articles_approve, KB_OWNERS, NULL, NULL,
+     200, NULL, "knowledge base", "Approve (an admin or an owner of the service line)"},
+    {"POST", "/api/v1/kb/articles/{id}/publish", api_kb_articles_publish, KB_OWNERS,
+     kb_publish_fields, NULL, 200, NULL, "knowledge base",
+     "Publish the approved version now or at publish_at, until unpublish_at"},
+    {"POST", "/api/v1/kb/articles/{id}/archive", api_kb_articles_archive, KB_OWNERS, NULL, NULL,
+     200, NULL, "knowledge base", "Retire: no longer visible from now"},
+    {"GET", "/api/v1/kb/articles/{id}/versions", api_kb_articles_versions, ANY_USER, NULL, NULL,
+     200, NULL, "knowledge base", "Every version, newest first"},
+    {"GET", "/api/v1/kb/articles/{id}/diff", api_kb_articles_diff, ANY_USER, NULL, kb_diff_query,
+     200, NULL, "knowledge base", "Line diff of two versions"},
+    {"POST", "/api/v1/kb/articles/{id}/feedback", api_kb_feedback, ROLES_PUBLIC,
+     kb_feedback_fields, NULL, 204, NULL, "knowledge base",
+     "Was this helpful? (public; one vote per address and article a day)"},
+    {"GET", "/api/v1/kb/export", api_kb_export, LEADS | ROLE_SERVICE_OWNER, NULL, kb_export_query,
+     200, NULL, "knowledge base", "Every article as JSON lines or CSV"},
+    {"GET", "/api/v1/kb/search", api_kb_search, ROLES_PUBLIC, NULL, kb_search_query, 200, NULL,
+     "knowledge base", "Search published public articles (Arabic-aware, snippets highlighted)"},
+    {"GET", "/api/v1/kb/suggest", api_kb_suggest, ROLES_PUBLIC, NULL, kb_search_query, 200, NULL,
+     "knowledge base", "Type-ahead: at most 5 published public articles"},
+    {"GET", "/api/v1/kb/internal-search", api_kb_internal_search, ANY_USER, NULL,
+     kb_search_query, 200, NULL, "knowledge base",
+     "Search published articles, internal ones too (staff)"},
+    {"POST", "/api/v1/kb/clicks", api_kb_clicks, ROLES_PUBLIC, kb_click_fields, NULL, 204, NULL,
+     "knowledge base", "A search result was opened"},
+    {"POST", "/api/v1/kb/submissions", api_kb_submissions, ROLES_PUBLIC, kb_submission_fields,
+     NULL, 204, NULL, "knowledge base",
+     "The contact form or chat of a session was sent after all (not deflected)"},
+    {"GET", "/api/v1/kb/public/articles", api_kb_public_list, ROLES_PUBLIC, NULL,
+     kb_public_query, 200, NULL, "knowledge base", "Published public articles, newest first"},
+    {"GET", "/api/v1/kb/public/articles/{slug}", api_kb_public_get, ROLES_PUBLIC, NULL, NULL,
+     200, NULL, "knowledge base", "The visible version of a published public article"},
+    {"GET", "/api/v1/kb/synonyms", api_kb_synonyms_list, LEADS, NULL, NULL, 200, NULL,
+     "knowledge base", "Search synonym groups"},
+    {"POST", "/api/v1/kb/synonyms", api_kb_synonyms_create, ROLE_ADMIN, kb_synonym_fields, NULL,
+     201, NULL, "knowledge base", "Add a synonym group (applied to queries)"},
+    {"DELETE", "/api/v1/kb/synonyms/{id}", api_kb_synonyms_delete, ROLE_ADMIN, NULL, NULL, 204,
+     NULL, "knowledge base", "Remove a synonym group"},
+    {"GET", "/api/v1/kb/analytics", api_kb_analytics, LEADS | ROLE_SERVICE_OWNER, NULL,
+     kb_analytics_query, 200, NULL, "knowledge base",
+     "Top and zero-result queries, helpful ratio per article, deflection per week"},
 };
 
 const int api_route_count = sizeof api_routes / sizeof api_routes[0];

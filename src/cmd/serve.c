@@ -5,6 +5,7 @@
 #include "../api/api.h"
 #include "../core/log.h"
 #include "../http/http.h"
+#include "../hub/hub.h"
 #include "../jobs/jobs.h"
 
 #include <signal.h>
@@ -45,9 +46,23 @@ int cmd_serve(int argc, char **argv)
         .nroutes = api_route_count,
     };
     jobs_runner *jobs = NULL; /* background jobs (webhook deliveries), own connection */
+    hub *live = NULL;         /* the live-update hub (GET /api/v1/stream), own thread */
+    hub_options hub_opt = {
+        .db = cfg.db,
+        .ring_size = cfg.stream_ring,
+        .queue_limit = cfg.stream_queue_limit,
+        .ping_ms = cfg.stream_ping_seconds * 1000,
+        .max_conns = 50000,
+        .session_idle_ms = (int64_t)cfg.session_idle_minutes * 60000,
+        .session_absolute_ms = (int64_t)cfg.session_absolute_hours * 3600000,
+        .recheck_ms = cfg.stream_ping_seconds * 1000,
+        .bench_rate = cfg.stream_bench_rate,
+    };
     if (api_init(&shared, &e) < 0 || jobs_start(&shared, &jobs, &e) < 0 ||
-        http_server_start(&opt, &server, &e) < 0) {
+        hub_start(&hub_opt, &live, &e) < 0 || http_server_start(&opt, &server, &e) < 0) {
         fprintf(stderr, "sanad: %s\n", e.message);
+        hub_stop(live);
+        hub_free(live);
         jobs_stop(jobs);
         return 1;
     }
@@ -62,9 +77,11 @@ int cmd_serve(int argc, char **argv)
     int sig;
     sigwait(&stop, &sig);
     log_info("signal %d: stopping", sig);
+    hub_stop(live); /* closes the upgraded sockets, which HTTP stop would wait for */
     http_server_stop(server, 10000);
     jobs_stop(jobs);
     api_fini();
+    hub_free(live);
     log_info("stopped");
     return 0;
 }

@@ -31,6 +31,8 @@ const config_option config_table[] = {
     {"access-log", BOOL(access_log), "1", 0, 1, "write one JSON access-log line per request"},
     {"public-url", STR(public_url), "", 0, 0,
      "external base URL (default http://LISTEN); its origin is the allowed Origin"},
+    {"housekeeping-seconds", INT(housekeeping_seconds), "60", 1, 86400,
+     "how often periodic tasks run (closing solved conversations after close_after_days)"},
     {"group-commit", BOOL(group_commit), "1", 0, 1,
      "contacts arriving together share one transaction and one fsync (answered after commit)"},
     {"trusted-proxies", STR(trusted_proxies), "", 0, 0,
@@ -39,6 +41,18 @@ const config_option config_table[] = {
      "let webhooks target loopback and private networks (tests, internal receivers)"},
     {"job-backoff-base-ms", INT(job_backoff_base_ms), "2000", 1, 3600000,
      "wait before a failed background job's first retry, ms; doubles each attempt (max 1 h)"},
+    {"allowed-origins", STR(allowed_origins), "", 0, 0,
+     "comma-separated Origins (scheme://host[:port]) that may open the live stream besides our "
+     "own (the origin of public-url; when that is empty, http://HOST of the request's Host)"},
+    {"stream-ring", INT(stream_ring), "10000", 16, 1000000,
+     "live-stream events kept in memory for clients resuming with ?since= (older: resync)"},
+    {"stream-queue-limit", INT(stream_queue_limit), "2000", 1, 1000000,
+     "events a stream client that stopped reading may fall behind before it is closed (1008)"},
+    {"stream-ping-seconds", INT(stream_ping_seconds), "25", 1, 3600,
+     "live-stream keepalive: ping this often; a peer silent for two intervals is dropped"},
+    {"stream-bench-rate", INT(stream_bench_rate), "0", 0, 100000,
+     "TEST ONLY: publish this many synthetic bench.tick events per second to every live stream "
+     "(bench/ws-fanout); 0 = off"},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -27,8 +27,14 @@ typedef struct config {
     char public_url[256];      /* how clients reach us, for Origin checks and links */
     char trusted_proxies[512]; /* addresses whose X-Forwarded-For is believed */
     int group_commit;          /* contacts share transactions (one fsync for many) */
+    int housekeeping_seconds;  /* interval of periodic tasks (closing solved conversations) */
     int webhook_allow_private; /* webhooks may target loopback/private addresses */
     int job_backoff_base_ms;   /* first retry delay of a failed job; doubles each attempt */
+    char allowed_origins[1024]; /* extra Origins allowed on the live stream */
+    int stream_ring;           /* events kept for `?since=` resumes */
+    int stream_queue_limit;    /* events a blocked stream client may fall behind before closing */
+    int stream_ping_seconds;   /* keepalive ping interval; a peer silent for two is dropped */
+    int stream_bench_rate;     /* test only: synthetic bench.tick events per second (0: off) */
 } config;
 
 enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL };

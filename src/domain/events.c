@@ -24,7 +24,7 @@ void events_set_listener(events_listener_fn fn, void *arg)
 
 /* The enabled webhooks and their event lists, cached per thread (settings.h): webhook changes
  * call settings_changed(). */
-#define HOOK_CACHE 64
+#define HOOK_CACHE 1024
 static __thread struct {
     int n;
     int64_t ids[HOOK_CACHE];
@@ -33,13 +33,25 @@ static __thread struct {
     int loaded;
 } hooks;
 
+static void hooks_free(void)
+{
+    for (int i = 0; i < hooks.n; i++) json_decref(hooks.events[i]);
+    hooks.n = 0;
+    hooks.loaded = 0;
+}
+
+static void pending_free(void)
+{
+    json_decref(pending);
+    pending = NULL;
+}
+
 static int load_hooks(store *db)
 {
     int64_t now = clock_now_ms();
     if (hooks.loaded && settings_fresh(hooks.loaded_at, hooks.gen, now)) return 0;
-    for (int i = 0; i < hooks.n; i++) json_decref(hooks.events[i]);
-    hooks.n = 0;
-    hooks.loaded = 0;
+    hooks_free();
+    settings_at_thread_exit(hooks_free);
     int64_t gen = settings_generation();
     store_stmt *st;
     int rc = store_prepare(db, "SELECT id, events FROM webhooks WHERE enabled = 1 ORDER BY id", &st);
@@ -111,7 +123,10 @@ int events_emit(store *db, const char *type, json_t *data)
     json_t *body = json_pack("{s:s, s:s, s:o}", "event", type, "occurred_at", iso, "data", data);
     int rc = body ? queue_webhooks(db, type, body) : SN_EINTERNAL;
     if (rc == 0 && listener) {
-        if (!pending) pending = json_array();
+        if (!pending) {
+            pending = json_array();
+            settings_at_thread_exit(pending_free);
+        }
         json_array_append(pending, body);
     }
     json_decref(body);

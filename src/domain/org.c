@@ -168,3 +168,83 @@ int org_update(store *db, const actor *who, enum org_kind kind, const char *code
     }
     return org_get(db, kind, code, out, e);
 }
+
+/* ---- service line owners ---------------------------------------------------------------------- */
+
+json_t *org_owners_json(store *db, int64_t service_line_id)
+{
+    json_t *ids = json_array();
+    store_stmt *st;
+    if (store_prepare(db, "SELECT user_id FROM service_line_owners WHERE service_line_id = ? "
+                          "ORDER BY user_id", &st) < 0)
+        return ids;
+    store_bind_int(st, 1, service_line_id);
+    while (store_step(st) == STORE_ROW) json_array_append_new(ids, json_integer(store_col_int(st, 0)));
+    store_finish(st);
+    return ids;
+}
+
+static int user_exists(store *db, int64_t id)
+{
+    store_stmt *st;
+    if (store_prepare(db, "SELECT 1 FROM users WHERE id = ?", &st) < 0) return SN_EDB;
+    store_bind_int(st, 1, id);
+    int rc = store_step(st);
+    store_finish(st);
+    return rc == STORE_ROW ? 1 : rc < 0 ? SN_EDB : 0;
+}
+
+static int owners_write(store *db, int64_t line, json_t *ids, sn_err *e)
+{
+    store_stmt *st;
+    if (store_prepare(db, "DELETE FROM service_line_owners WHERE service_line_id = ?", &st) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot save");
+    store_bind_int(st, 1, line);
+    int rc = store_step(st) < 0 ? sn_fail(e, SN_EDB, NULL, "cannot save") : 0;
+    store_finish(st);
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        if (rc < 0) break;
+        int exists = user_exists(db, json_integer_value(v));
+        if (exists <= 0) {
+            rc = exists < 0 ? sn_fail(e, SN_EDB, NULL, "cannot read")
+                            : sn_fail(e, SN_EUNPROCESSABLE, "owners", "no user with id %" JSON_INTEGER_FORMAT,
+                                      json_integer_value(v));
+            break;
+        }
+        if (store_prepare(db, "INSERT INTO service_line_owners (service_line_id, user_id) VALUES (?, ?) "
+                              "ON CONFLICT DO NOTHING", &st) < 0)
+            return sn_fail(e, SN_EDB, NULL, "cannot save");
+        store_bind_int(st, 1, line);
+        store_bind_int(st, 2, json_integer_value(v));
+        if (store_step(st) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot save");
+        store_finish(st);
+    }
+    return rc;
+}
+
+int org_set_owners(store *db, const actor *who, const char *code, json_t *ids, sn_err *e)
+{
+    size_t i;
+    json_t *v;
+    if (json_array_size(ids) > 100) return sn_fail(e, SN_EUNPROCESSABLE, "owners", "at most 100 owners");
+    json_array_foreach(ids, i, v) if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return sn_fail(e, SN_EUNPROCESSABLE, "owners", "owners must be user ids");
+    org_unit u;
+    if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
+    int rc = org_get(db, ORG_SERVICE_LINE, code, &u, e);
+    if (rc == 0) rc = owners_write(db, u.id, ids, e);
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, u.id);
+    json_t *d = json_pack("{s:O}", "owners", ids);
+    char *detail = rc == 0 ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    if (rc == 0 && audit_append(db, who, "service_line.owners", "service_line", oid, detail) < 0)
+        rc = sn_fail(e, SN_EDB, NULL, "cannot save");
+    free(detail);
+    if (rc == 0 && store_commit(db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot save");
+    if (rc < 0) store_rollback(db);
+    return rc;
+}

@@ -32,4 +32,11 @@ json_t *org_json(const org_unit *u);
 /* The id of a code, 0 when unknown. */
 int org_id_of(store *db, enum org_kind kind, const char *code, int64_t *id);
 
+/* The owners of a service line (user ids, ascending) as a JSON array: the service owners who
+ * may approve and publish its knowledge base articles. */
+json_t *org_owners_json(store *db, int64_t service_line_id);
+/* Replace the owners of the service line `code` with the user ids in `ids` (a JSON array of
+ * integers; each must be an existing user). Audited as service_line.owners. */
+int org_set_owners(store *db, const actor *who, const char *code, json_t *ids, sn_err *e);
+
 #endif

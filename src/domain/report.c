@@ -69,7 +69,8 @@ static int count_query(store *db, const char *sql, int n, const int64_t *args, i
     store_stmt *st;
     int rc = store_prepare(db, sql, &st);
     if (rc < 0) return rc;
-    for (int i = 0; i < n; i++) store_bind_int(st, i + 1, args[i]);
+    for (int i = 0; i < n; i++)
+        store_bind_int(st, i + 1, args[i]);
     rc = store_step(st);
     if (rc == STORE_ROW) {
         *a = store_col_int(st, 0);
@@ -115,8 +116,10 @@ static int count_contacts(store *db, int64_t lo, int64_t hi, report_summary *s, 
     local_month_of(hi - 1, &ly, &lm);
     int n = (ly - y) * 12 + (lm - m) + 1;
     if (n > REPORT_MAX_MONTHS)
-        return sn_fail(e, SN_EUNPROCESSABLE, "from", "the period holds contacts over more than %d "
-                       "months; ask for a shorter one", REPORT_MAX_MONTHS);
+        return sn_fail(e, SN_EUNPROCESSABLE, "from",
+                       "the period holds contacts over more than %d "
+                       "months; ask for a shorter one",
+                       REPORT_MAX_MONTHS);
     if (!(s->months = calloc((size_t)n, sizeof *s->months)))
         return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     for (int i = 0; i < n; i++, next_month(&y, &m)) {
@@ -129,8 +132,10 @@ static int count_contacts(store *db, int64_t lo, int64_t hi, report_summary *s, 
         int64_t cell_from = start > lo ? start : lo, cell_to = end < hi ? end : hi;
         for (int ch = 0; ch < CH_COUNT; ch++) {
             store_stmt *st;
-            if (store_prepare(db, "SELECT COUNT(*) FROM contacts WHERE channel = ? AND "
-                                  "received_at >= ? AND received_at < ?", &st) < 0)
+            if (store_prepare(db,
+                              "SELECT COUNT(*) FROM contacts WHERE channel = ? AND "
+                              "received_at >= ? AND received_at < ?",
+                              &st) < 0)
                 return sn_fail(e, SN_EDB, NULL, "cannot count contacts");
             store_bind_text(st, 1, channel_name(ch));
             store_bind_int(st, 2, cell_from);
@@ -162,13 +167,16 @@ static int count_solved(store *db, int64_t from, int64_t to, report_summary *s)
     if ((rc = count_query(db, first_contact, 3, met_args, &fcr_met, NULL)) < 0 ||
         (rc = count_query(db, first_contact, 3, missed_args, &fcr_missed, NULL)) < 0)
         return rc;
-    if ((rc = count_query(db, "SELECT COUNT(*), COALESCE(SUM(" SLA_MET "), 0) FROM conversations "
-                              "WHERE escalated = 0 AND reopened > 0 AND solved_at >= ? AND "
-                              "solved_at < ? AND merged_into IS NULL", 2, range, &reopened,
-                          &reopened_met)) < 0 ||
-        (rc = count_query(db, "SELECT COUNT(*), COALESCE(SUM(" SLA_MET "), 0) FROM conversations "
-                              "WHERE escalated = 1 AND solved_at >= ? AND solved_at < ? AND "
-                              "merged_into IS NULL", 2, range, &escalated, &escalated_met)) < 0)
+    if ((rc = count_query(db,
+                          "SELECT COUNT(*), COALESCE(SUM(" SLA_MET "), 0) FROM conversations "
+                          "WHERE escalated = 0 AND reopened > 0 AND solved_at >= ? AND "
+                          "solved_at < ? AND merged_into IS NULL",
+                          2, range, &reopened, &reopened_met)) < 0 ||
+        (rc = count_query(db,
+                          "SELECT COUNT(*), COALESCE(SUM(" SLA_MET "), 0) FROM conversations "
+                          "WHERE escalated = 1 AND solved_at >= ? AND solved_at < ? AND "
+                          "merged_into IS NULL",
+                          2, range, &escalated, &escalated_met)) < 0)
         return rc;
     s->solved_first_contact = fcr_met + fcr_missed;
     s->solved_escalated = escalated;
@@ -193,8 +201,10 @@ int report_summary_get(store *db, int64_t from, int64_t to, report_summary *out,
     if (rc == 0 && count_solved(db, from, to, out) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot count conversations");
     /* Merged conversations are closed (conv_merge), so open|pending never counts one twice. */
-    if (rc == 0 && count_query(db, "SELECT COUNT(*) FROM conversations WHERE status IN "
-                                   "('open', 'pending')", 0, NULL, &out->open_backlog, NULL) < 0)
+    if (rc == 0 && count_query(db,
+                               "SELECT COUNT(*) FROM conversations WHERE status IN "
+                               "('open', 'pending')",
+                               0, NULL, &out->open_backlog, NULL) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot count the backlog");
     store_rollback(db);
     if (rc < 0) report_summary_fini(out);
@@ -232,13 +242,12 @@ json_t *report_summary_json(const report_summary *s)
         json_array_append_new(months, json_pack("{s:s, s:I}", "month", name, "total",
                                                 (json_int_t)s->months[i].total));
     }
-    return json_pack("{s:I, s:o, s:o, s:I, s:f, s:f, s:f, s:I, s:o, s:o}",
-                     "contacts_total", (json_int_t)s->contacts_total, "by_channel", channels,
-                     "by_month", months, "conversations_solved", (json_int_t)s->solved,
-                     "resolved_first_contact_rate", rate(s->solved_first_contact, s->solved),
-                     "escalation_rate", rate(s->solved_escalated, s->solved),
-                     "first_response_sla_met_rate", rate(s->solved_sla_met, s->solved),
-                     "open_backlog", (json_int_t)s->open_backlog,
-                     "from", period_end(s->from, REPORT_NO_FROM),
-                     "to", period_end(s->to, REPORT_NO_TO));
+    return json_pack("{s:I, s:o, s:o, s:I, s:f, s:f, s:f, s:I, s:o, s:o}", "contacts_total",
+                     (json_int_t)s->contacts_total, "by_channel", channels, "by_month", months,
+                     "conversations_solved", (json_int_t)s->solved, "resolved_first_contact_rate",
+                     rate(s->solved_first_contact, s->solved), "escalation_rate",
+                     rate(s->solved_escalated, s->solved), "first_response_sla_met_rate",
+                     rate(s->solved_sla_met, s->solved), "open_backlog",
+                     (json_int_t)s->open_backlog, "from", period_end(s->from, REPORT_NO_FROM), "to",
+                     period_end(s->to, REPORT_NO_TO));
 }

@@ -3,6 +3,7 @@
 
 #include "../core/clock.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,34 @@ int64_t settings_generation(void)
 int settings_fresh(int64_t loaded_at, int64_t gen, int64_t now)
 {
     return now - loaded_at < SETTINGS_CACHE_MS && gen == settings_generation();
+}
+
+#define EXIT_FNS 8
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static __thread void (*exit_fns[EXIT_FNS])(void);
+static __thread int nexit_fns;
+
+static void run_exit_fns(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < nexit_fns; i++) exit_fns[i]();
+    nexit_fns = 0;
+}
+
+static void exit_key_init(void)
+{
+    pthread_key_create(&exit_key, run_exit_fns);
+}
+
+void settings_at_thread_exit(void (*fn)(void))
+{
+    for (int i = 0; i < nexit_fns; i++)
+        if (exit_fns[i] == fn) return;
+    if (nexit_fns == EXIT_FNS) return;
+    pthread_once(&exit_once, exit_key_init);
+    exit_fns[nexit_fns++] = fn;
+    pthread_setspecific(exit_key, (void *)1); /* a non-NULL value makes the destructor run */
 }
 
 #define KV_CACHE 16

@@ -15,6 +15,9 @@ int64_t settings_generation(void);
 int settings_fresh(int64_t loaded_at, int64_t gen, int64_t now);
 /* An integer from the settings table (cached), or `def`. */
 int64_t settings_int(store *db, const char *key, int64_t def);
+/* Run fn when the calling thread exits, so per-thread caches free what they hold. Registering
+ * the same fn twice on one thread runs it once. */
+void settings_at_thread_exit(void (*fn)(void));
 /* The id of a service line code (cached), 0 when unknown; negative on database errors. */
 int settings_service_line_id(store *db, const char *code, int64_t *id);
 

@@ -82,6 +82,15 @@ static __thread struct cal_entry {
     int used;
 } cal_cache[CAL_CACHE];
 
+static void cal_cache_free(void)
+{
+    for (int i = 0; i < CAL_CACHE; i++)
+        if (cal_cache[i].used) {
+            bh_fini(&cal_cache[i].cal);
+            cal_cache[i].used = 0;
+        }
+}
+
 const bh_calendar *sla_calendar_cached(store *db, const char *code)
 {
     int64_t now = clock_now_ms();
@@ -96,6 +105,7 @@ const bh_calendar *sla_calendar_cached(store *db, const char *code)
         if (!c->used || c->loaded_at < slot->loaded_at) slot = c;
     }
     if (slot->used) bh_fini(&slot->cal);
+    settings_at_thread_exit(cal_cache_free);
     int64_t gen = settings_generation();
     sn_err e;
     if (sla_calendar_load(db, code, &slot->cal, &e) < 0) bh_default(&slot->cal);

@@ -260,7 +260,10 @@ int template_approve(store *db, const actor *who, const char *code, json_t **out
                            "approved_at = ?, updated_at = ? WHERE code = ?", &st);
     if (rc == 0) {
         int64_t now = clock_now_ms();
-        store_bind_int(st, 1, who->user_id);
+        if (who->user_id)
+            store_bind_int(st, 1, who->user_id);
+        else
+            store_bind_null(st, 1); /* the system (demo, imports) */
         store_bind_int(st, 2, now);
         store_bind_int(st, 3, now);
         store_bind_text(st, 4, code);

@@ -106,11 +106,10 @@ static int name_is_local(const char *host)
            (n > 10 && !strncasecmp(host + n - 10, ".localhost", 10));
 }
 
-/* Refuse a host that is, or resolves to, a private address. A name that does not resolve now
- * is accepted: the delivery checks the addresses it really connects to. */
-static int check_host(const char *host, sn_err *e)
+/* 1 when any address the name resolves to now is private. A name that does not resolve is
+ * let through: the delivery checks the addresses it really connects to. */
+static int resolves_private(const char *host)
 {
-    if (name_is_local(host)) goto refuse;
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -119,10 +118,15 @@ static int check_host(const char *host, sn_err *e)
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
         bad |= webhook_addr_is_private(ai->ai_addr);
     freeaddrinfo(res);
-    if (!bad) return 0;
-refuse:
-    return sn_fail_slug(e, SN_EUNPROCESSABLE, "private_target", "url",
-                        "url points to a private or loopback address");
+    return bad;
+}
+
+static int check_host(const char *host, sn_err *e)
+{
+    if (name_is_local(host) || resolves_private(host))
+        return sn_fail_slug(e, SN_EUNPROCESSABLE, "private_target", "url",
+                            "url points to a private or loopback address");
+    return 0;
 }
 
 /* The scheme and host of an absolute URL, by libcurl's own parser (the one that will send). */
@@ -161,14 +165,19 @@ int webhook_check_url(const char *url, int allow_private, sn_err *e)
     return check_host(host, e);
 }
 
-/* Check what `in` sets; *events gets the normalised event list (or NULL when not given). */
+/* Check what `in` sets, the URL last (it may wait on DNS); *events gets the normalised event
+ * list (NULL when not given; the caller decrefs it on success). */
 static int check_fields(const webhook_fields *in, int allow_private, json_t **events, sn_err *e)
 {
     int rc = 0;
     *events = NULL;
-    if (in->url) rc = webhook_check_url(in->url, allow_private, e);
-    if (rc == 0 && in->secret) rc = check_secret(in->secret, e);
+    if (in->secret) rc = check_secret(in->secret, e);
     if (rc == 0 && in->events) rc = check_events(in->events, events, e);
+    if (rc == 0 && in->url) rc = webhook_check_url(in->url, allow_private, e);
+    if (rc < 0) {
+        json_decref(*events);
+        *events = NULL;
+    }
     return rc;
 }
 

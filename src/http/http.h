@@ -21,6 +21,15 @@
 
 struct MHD_Connection;
 
+/* An upgraded connection (WebSocket). Its socket belongs to whoever http_respond_upgrade named
+ * until they call http_upgraded_close, which closes it (never close() it directly). */
+typedef struct http_upgraded http_upgraded;
+/* Called on an HTTP worker thread once the 101 response has been handed to the OS; must not
+ * block. `extra` holds bytes the client sent after its request (treat them as read from fd);
+ * `arg` now belongs to the callee. */
+typedef void (*http_upgrade_fn)(void *arg, int fd, const char *extra, size_t extra_len,
+                                http_upgraded *up);
+
 typedef struct http_header {
     char *name, *value;
 } http_header;
@@ -52,6 +61,11 @@ typedef struct http_req {
     const char *content_type;
     http_header headers[HTTP_MAX_HEADERS];
     int nheaders;
+    /* A 101 answer (http_respond_upgrade): who takes the socket, and who frees `upgrade_arg`
+     * when the upgrade never happens. */
+    http_upgrade_fn upgrade_fn;
+    void (*upgrade_drop)(void *arg);
+    void *upgrade_arg;
 } http_req;
 
 typedef void (*http_app_fn)(http_req *req);
@@ -86,6 +100,12 @@ void http_respond(http_req *req, int status, const char *content_type, const cha
 void http_respond_json(http_req *req, int status, json_t *json);
 void http_respond_error(http_req *req, const sn_err *e);
 void http_respond_empty(http_req *req, int status);
+/* Answer 101 Switching Protocols with the headers set by http_set_header; once it is sent,
+ * fn(arg, socket…) takes the connection over. If it is never sent (the client went away), drop
+ * (when not NULL) frees arg. */
+void http_respond_upgrade(http_req *req, http_upgrade_fn fn, void (*drop)(void *arg), void *arg);
+/* Close an upgraded connection and free what the HTTP layer kept for it; any thread. */
+void http_upgraded_close(http_upgraded *up);
 
 /* Router: patterns like "/api/v1/users/{id}". */
 typedef struct http_route_key {
@@ -96,6 +116,12 @@ enum { ROUTER_MATCH = 0, ROUTER_NOT_FOUND = -1, ROUTER_METHOD = -2 };
 /* Match req->method/path; on ROUTER_MATCH sets req->route and params; on ROUTER_METHOD writes
  * the allowed methods ("GET, PATCH") into allow. */
 int router_match(http_req *req, const http_route_key *routes, int n, char *allow, size_t allow_size);
+
+/* The agent web app's files (static.c): http_static_owns says whether a path is the app's
+ * (/, /app, /app/…); http_static_serve answers it: / and /app redirect to /app/, files of
+ * web/dist with Content-Type, ETag and Cache-Control, index.html for client-side routes. */
+int http_static_owns(const char *path);
+void http_static_serve(http_req *req);
 
 /* Metrics, rendered as Prometheus text. */
 void metrics_observe(int route, int status, int64_t duration_us);

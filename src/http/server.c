@@ -118,6 +118,33 @@ void http_respond_empty(http_req *req, int status)
     http_respond(req, status, NULL, NULL, 0);
 }
 
+void http_respond_upgrade(http_req *req, http_upgrade_fn fn, void (*drop)(void *arg), void *arg)
+{
+    http_respond(req, 101, NULL, NULL, 0);
+    if (req->upgrade_arg && req->upgrade_drop) req->upgrade_drop(req->upgrade_arg);
+    req->upgrade_fn = fn;
+    req->upgrade_drop = drop;
+    req->upgrade_arg = arg;
+}
+
+void http_upgraded_close(http_upgraded *up)
+{
+    MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)up, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/* MHD's upgrade handler: the 101 is out; the socket goes to the request's upgrade_fn, with no
+ * idle timeout (the new owner keeps its own keepalive). */
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+                       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)con_cls;
+    http_req *req = cls;
+    void *arg = req->upgrade_arg;
+    req->upgrade_arg = NULL; /* the upgrade_fn owns it now */
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+    req->upgrade_fn(arg, sock, extra, extra_len, (http_upgraded *)urh);
+}
+
 static int is_trusted(const http_server *s, const char *ip)
 {
     size_t n = strlen(ip);
@@ -164,6 +191,7 @@ static void req_free(http_req *req)
 {
     __atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
     buf_fini(&req->body);
+    if (req->upgrade_arg && req->upgrade_drop) req->upgrade_drop(req->upgrade_arg);
     for (int i = 0; i < req->nparams; i++) free(req->params[i]);
     for (int i = 0; i < req->nheaders; i++) {
         free(req->headers[i].name);
@@ -189,9 +217,12 @@ static void access_log(const http_server *s, const http_req *req, int64_t dur_us
 
 static enum MHD_Result send_response(http_server *s, http_req *req)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(
-        req->resp_len, req->resp_body, free);
+    int upgrade = req->status == 101 && req->upgrade_fn;
+    struct MHD_Response *r = upgrade ? MHD_create_response_for_upgrade(on_upgrade, req)
+                                     : MHD_create_response_from_buffer_with_free_callback(
+                                           req->resp_len, req->resp_body, free);
     if (!r) return MHD_NO;
+    if (upgrade) free(req->resp_body);
     req->resp_body = NULL; /* owned by the response now */
     if (req->content_type) MHD_add_response_header(r, "Content-Type", req->content_type);
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
@@ -337,7 +368,8 @@ int http_server_start(const http_server_options *opt, http_server **out, sn_err 
     if (!s) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     s->opt = *opt;
     snprintf(s->trusted, sizeof s->trusted, "%s", opt->trusted_proxies ? opt->trusted_proxies : "");
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
@@ -345,7 +377,11 @@ int http_server_start(const http_server_options *opt, http_server **out, sn_err 
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 20000u,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        /* Per-connection buffer (request headers, response headers). An upgraded WebSocket
+         * keeps its connection's for life: 16 KB instead of MHD's 32 KB saves 160 MB at 10,000
+         * live streams (bench/ws-fanout) and still takes ~14 KB of request headers. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
     if (!s->d) {
         free(s);
         return sn_fail(e, SN_EUNAVAILABLE, "listen", "cannot listen on %s", opt->listen);

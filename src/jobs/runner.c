@@ -2,6 +2,8 @@
  * outcome; sleep JOBS_IDLE_MS when nothing is due. The state machine is drawn in jobs.h. */
 #include "jobs.h"
 
+#include "../domain/conversation.h"
+
 #include "../core/clock.h"
 #include "../core/log.h"
 
@@ -268,10 +270,35 @@ static void idle(jobs_runner *r, int ms)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* Housekeeping the runner does between jobs, each at its own interval. */
+static int sweep_solved(store *db)
+{
+    int closed = 0;
+    int rc = conv_close_sweep(db, clock_now_ms(), &closed);
+    if (rc == 0 && closed) log_info("closed %d solved conversations", closed);
+    return rc;
+}
+
+static int (*const periodic[])(store *db) = {
+    sweep_solved, /* solved → closed after close_after_days (settings) */
+};
+
+static void run_periodic(jobs_runner *r)
+{
+    static __thread int64_t last[sizeof periodic / sizeof periodic[0]];
+    int64_t now = clock_now_ms(), every = (int64_t)r->cfg->housekeeping_seconds * 1000;
+    for (size_t i = 0; r->db && i < sizeof periodic / sizeof periodic[0]; i++) {
+        if (now - last[i] < every) continue;
+        last[i] = now;
+        if (periodic[i](r->db) < 0) log_warn("housekeeping task %zu failed", i);
+    }
+}
+
 static void *runner_main(void *arg)
 {
     jobs_runner *r = arg;
     while (!atomic_load(&r->stopping)) {
+        run_periodic(r);
         int rc = r->db ? run_one(r) : SN_EUNAVAILABLE;
         if (rc == 1) {
             r->errors = 0;

@@ -3,7 +3,7 @@
 // default order by SLA due time, merging, and first-contact resolution.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, backendName, createUser } from './lib/harness.mjs';
+import { startServer, backendName, createUser, show } from './lib/harness.mjs';
 import { expectError, expectStatus, expectIsoTime } from './lib/expect.mjs';
 
 const backend = backendName();
@@ -465,5 +465,49 @@ describe(`conversations [${backend}]`, () => {
         const c = await ok(agent.post(`/api/v1/conversations/${k.conversation_id}/messages`, { kind: 'note', body: 'private' }), 201);
         assert.equal(typeof c.message_id, 'number');
         assert.equal(c.first_response_at, null, 'a note is not a response to the customer');
+    });
+});
+
+describe(`conversations: closing solved ones automatically [${backendName()}]`, () => {
+    let server;
+    let admin;
+    let agent;
+
+    before(async () => {
+        server = await startServer({ extraArgs: ['--housekeeping-seconds', '1'] });
+        admin = await server.login('admin');
+        agent = await server.login('agent');
+        const r = await admin.post('/api/v1/service-lines', { code: 'autoclose', name_ar: 'إغلاق', name_en: 'Close' });
+        assert.equal(r.status, 201, show(r));
+    });
+
+    after(async () => {
+        await server?.stop();
+    });
+
+    test('a conversation solved more than close_after_days ago becomes closed; a recent one stays solved', async () => {
+        const make = async (phone) => {
+            const r = await agent.post('/api/v1/contacts', {
+                channel: 'phone', customer: { name: 'م', phones: [phone] }, service_line: 'autoclose',
+                subject: 's', body: 'b',
+            });
+            assert.equal(r.status, 201, show(r));
+            const id = r.json.conversation_id;
+            const p = await agent.patch(`/api/v1/conversations/${id}`, { status: 'solved' });
+            assert.equal(p.status, 200, show(p));
+            return id;
+        };
+        const old = await make('0553000001');
+        const recent = await make('0553000002');
+        const fiveDaysAgo = Date.now() - 5 * 24 * 3600 * 1000;
+        await server.sql(`UPDATE conversations SET solved_at = ${fiveDaysAgo} WHERE id = ${old}`);
+        let status;
+        for (let i = 0; i < 40; i++) {
+            status = (await agent.get(`/api/v1/conversations/${old}`)).json.status;
+            if (status === 'closed') break;
+            await new Promise((res) => setTimeout(res, 100));
+        }
+        assert.equal(status, 'closed');
+        assert.equal((await agent.get(`/api/v1/conversations/${recent}`)).json.status, 'solved');
     });
 });

@@ -185,6 +185,13 @@ describe(`import and reports [${backend}]`, () => {
         assert.equal(q("SELECT e.status FROM escalations e JOIN departments d ON d.id = e.department_id " +
             `WHERE d.code = '${DEPT}'`), 'resolved');
         assert.ok(Number(q("SELECT COUNT(*) FROM conversation_events WHERE kind = 'status'")) >= 7);
+        assert.equal(q("SELECT COUNT(*) FROM conversation_events WHERE kind = 'escalated'"), '1');
+        // A historical import fires no automation: no webhook jobs, no routing, no auto-replies.
+        assert.equal(q('SELECT COUNT(*) FROM jobs'), '0');
+        // The run itself is audited once, with its counts.
+        const audit = q("SELECT detail FROM audit_log WHERE action = 'import.contacts'");
+        assert.deepEqual(JSON.parse(audit), { duplicates: 1, file, imported: 9, lines: expected.lines,
+            rejected: BAD.length });
     });
 
     test('importing the file again is idempotent: all duplicates, nothing written', async () => {
@@ -278,6 +285,31 @@ describe(`import and reports [${backend}]`, () => {
         assert.match(kind.stderr, /unknown import kind/);
         const batch = cli(['import', 'contacts', '--db', server.db, '--batch', '0', file]);
         assert.equal(batch.code, 2, out(batch));
+    });
+
+    test('a line that fails inside the database: the batch is rolled back and replayed without it', () => {
+        // A trigger makes the database refuse one contact that validation accepts.
+        const boom = backend === 'sqlite'
+            ? ["CREATE TRIGGER import_boom BEFORE INSERT ON contacts WHEN NEW.external_id = 't-boom' " +
+                "BEGIN SELECT RAISE(ABORT, 'boom'); END"]
+            : ['CREATE FUNCTION import_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ' +
+                "IF NEW.external_id = 't-boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$",
+            'CREATE TRIGGER import_boom BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION import_boom()'];
+        boom.forEach((q) => server.sql(q));
+        try {
+            const ids = ['t-db-1', 't-db-2', 't-boom', 't-db-3'];
+            const p = path.join(server.dir, 'boom.jsonl');
+            fs.writeFileSync(p, ids.map((id, i) => JSON.stringify({ external_id: id, channel: 'email',
+                customer: person(50 + i), received_at: '2021-04-02T06:00:00Z', status: 'solved' })).join('\n'));
+            const r = cli(['import', 'contacts', '--db', server.db, p]);
+            assert.equal(r.code, 0, out(r));
+            assert.match(r.stdout, /^line 3: /m, out(r));
+            assert.match(r.stdout, /3 imported, 0 duplicates, 1 rejected \(4 lines\)/, out(r));
+            assert.equal(server.sql("SELECT COUNT(*) FROM contacts WHERE external_id LIKE 't-db-%'").trim(), '3');
+            assert.equal(server.sql("SELECT COUNT(*) FROM contacts WHERE external_id = 't-boom'").trim(), '0');
+        } finally {
+            server.sql('DROP TRIGGER import_boom' + (backend === 'sqlite' ? '' : ' ON contacts'));
+        }
     });
 
     test('a batch size of 1 and of 2 gives the same result as one batch', async () => {

@@ -65,7 +65,10 @@ async function startReceiver() {
             throw new Error(`receiver: timed out waiting for ${what} on ${p}; got ` +
                 JSON.stringify(list.map((r) => ({ status: r.status, event: r.json?.event, delivery: r.headers['x-sanad-delivery'] }))));
         },
-        close: () => new Promise((resolve) => server.close(resolve)),
+        close: () => new Promise((resolve) => {
+            server.close(resolve);
+            server.closeAllConnections();
+        }),
     };
 }
 
@@ -166,8 +169,11 @@ describe(`Webhooks [${backend}]`, () => {
     });
 
     after(async () => {
-        await server?.stop();
-        await rx?.close();
+        try {
+            await server?.stop();
+        } finally {
+            await rx?.close();
+        }
     });
 
     describe('the API', () => {
@@ -485,8 +491,11 @@ describe(`Webhooks without --webhook-allow-private [${backend}]`, () => {
     });
 
     after(async () => {
-        await server?.stop();
-        await rx?.close();
+        try {
+            await server?.stop();
+        } finally {
+            await rx?.close();
+        }
     });
 
     test('loopback, private, link-local and local names are refused with 422 on "url"', async () => {

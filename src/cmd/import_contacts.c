@@ -1,0 +1,351 @@
+/* import_contacts.c — the "contacts" kind of `sanad import`: one contact per line, as the
+ * intake (POST /api/v1/contacts) takes it, with what an export from another system carries
+ * besides:
+ *   external_id        the idempotency key (a repeated one is a duplicate, nothing written);
+ *   status             open | pending | solved | closed: the conversation after this contact;
+ *   solved_at          when it was solved (status solved or closed; default received_at);
+ *   first_response_at  when the center first answered (for the first-response SLA figures);
+ *   escalated_to       a department code: the conversation was escalated there (an escalation
+ *                      row, resolved when the conversation is solved).
+ * Every code is checked against the database once, before the first line is read. Lines are
+ * history: they go through the intake in its historical mode (no triggers, routing, automatic
+ * replies or webhook events) and as of their own time. */
+#include "import.h"
+
+#include "../core/bizhours.h"
+#include "../core/clock.h"
+#include "../domain/conversation.h"
+#include "../domain/sla.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The bounds of POST /api/v1/contacts (api/conversations.c, api/customers.c). */
+static const import_field contact_line_fields[] = {
+    {"channel", JSON_STRING, 1, 16, 0},      {"customer", JSON_OBJECT, 1, 0, 0},
+    {"service_line", JSON_STRING, 0, 63, 0}, {"subject", JSON_STRING, 0, 500, 0},
+    {"body", JSON_STRING, 0, 100000, 0},     {"received_at", JSON_STRING, 0, 40, 0},
+    {"external_id", JSON_STRING, 0, 200, 0}, {"status", JSON_STRING, 0, 16, 0},
+    {"solved_at", JSON_STRING, 0, 40, 0},    {"first_response_at", JSON_STRING, 0, 40, 0},
+    {"escalated_to", JSON_STRING, 0, 63, 0}, {NULL, 0, 0, 0, 0},
+};
+
+static const import_field customer_line_fields[] = {
+    {"name", JSON_STRING, 0, 200, 0},
+    {"national_id", JSON_STRING, 0, 32, 0},
+    {"cr_number", JSON_STRING, 0, 32, 0},
+    {"phones", JSON_ARRAY, 0, 64, CUSTOMER_MAX_IDS},
+    {"emails", JSON_ARRAY, 0, 254, CUSTOMER_MAX_IDS},
+    {"x_handle", JSON_STRING, 0, 32, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+#define CODE_MAX 64
+#define CODES_MAX 100000
+
+/* A service line or department as validation and the escalation record need it. */
+typedef struct org_code {
+    char code[CODE_MAX];
+    int64_t id, sla_minutes;
+} org_code;
+
+typedef struct code_list {
+    int n;
+    org_code *codes;
+} code_list;
+
+typedef struct contacts_ctx {
+    code_list service_lines, departments;
+} contacts_ctx;
+
+enum { STATUS_KEEP, STATUS_OPEN, STATUS_PENDING, STATUS_SOLVED, STATUS_CLOSED };
+static const char *const status_names[] = {"", "open", "pending", "solved", "closed"};
+
+typedef struct contact_line {
+    contact_input in;
+    int64_t at; /* received_at, or when the line was read */
+    int status;
+    int64_t solved_at, first_response_at;
+    const org_code *escalated_to; /* the department, or NULL */
+} contact_line;
+
+/* Rows of (code, id, sla_minutes). */
+static int load_codes(store *db, const char *sql, code_list *out)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, sql, &st), cap = 0;
+    if (rc < 0) return rc;
+    while ((rc = store_step(st)) == STORE_ROW && out->n < CODES_MAX) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            void *grown = realloc(out->codes, (size_t)cap * sizeof *out->codes);
+            if (!grown) {
+                rc = SN_EINTERNAL;
+                break;
+            }
+            out->codes = grown;
+        }
+        org_code *o = &out->codes[out->n++];
+        snprintf(o->code, sizeof o->code, "%s", store_col_text(st, 0));
+        o->id = store_col_int(st, 1);
+        o->sla_minutes = store_col_int(st, 2);
+    }
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+static const org_code *find_code(const code_list *l, const char *code)
+{
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->codes[i].code, code)) return &l->codes[i];
+    return NULL;
+}
+
+static void contacts_teardown(void *vctx)
+{
+    contacts_ctx *ctx = vctx;
+    if (!ctx) return;
+    free(ctx->service_lines.codes);
+    free(ctx->departments.codes);
+    free(ctx);
+}
+
+static int contacts_setup(store *db, void **out, sn_err *e)
+{
+    contacts_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    if (load_codes(db, "SELECT code, id, 0 FROM service_lines", &ctx->service_lines) < 0 ||
+        load_codes(db, "SELECT code, id, sla_minutes FROM departments", &ctx->departments) < 0) {
+        contacts_teardown(ctx);
+        return sn_fail(e, SN_EDB, NULL, "cannot read service lines and departments: %s",
+                       store_errmsg(db));
+    }
+    *out = ctx;
+    return 0;
+}
+
+/* An ISO 8601 field into *ms (left alone when absent). */
+static int time_field(json_t *line, const char *name, int64_t *ms, sn_err *e)
+{
+    const char *v = import_str(line, name);
+    if (v && clock_parse_iso8601(v, ms) < 0)
+        return sn_fail(e, SN_EUNPROCESSABLE, name, "%s must be an ISO 8601 time", name);
+    return 0;
+}
+
+/* status, solved_at, first_response_at, escalated_to: the conversation's outcome. */
+static int parse_outcome(contacts_ctx *ctx, json_t *line, contact_line *c, sn_err *e)
+{
+    const char *status = import_str(line, "status");
+    c->status = STATUS_KEEP;
+    for (int i = STATUS_OPEN; status && i <= STATUS_CLOSED; i++)
+        if (!strcmp(status, status_names[i])) c->status = i;
+    if (status && c->status == STATUS_KEEP)
+        return sn_fail(e, SN_EUNPROCESSABLE, "status",
+                       "status must be open, pending, solved or closed");
+    int rc;
+    if ((rc = time_field(line, "solved_at", &c->solved_at, e)) < 0 ||
+        (rc = time_field(line, "first_response_at", &c->first_response_at, e)) < 0)
+        return rc;
+    int done = c->status == STATUS_SOLVED || c->status == STATUS_CLOSED;
+    if (c->solved_at && !done)
+        return sn_fail(e, SN_EUNPROCESSABLE, "solved_at",
+                       "solved_at needs status solved or closed");
+    if (done && !c->solved_at) c->solved_at = c->at;
+    if (done && c->solved_at < c->at)
+        return sn_fail(e, SN_EUNPROCESSABLE, "solved_at", "solved_at is before received_at");
+    if (c->first_response_at && c->first_response_at < c->at)
+        return sn_fail(e, SN_EUNPROCESSABLE, "first_response_at",
+                       "first_response_at is before received_at");
+    const char *department = import_str(line, "escalated_to");
+    if (department && !(c->escalated_to = find_code(&ctx->departments, department)))
+        return sn_fail(e, SN_EUNPROCESSABLE, "escalated_to", "unknown department '%s'", department);
+    return 0;
+}
+
+static int contacts_parse(void *vctx, json_t *line, void *item, sn_err *e)
+{
+    contacts_ctx *ctx = vctx;
+    contact_line *c = item;
+    json_t *who = json_object_get(line, "customer");
+    int rc;
+    if ((rc = import_check_fields(line, contact_line_fields, e)) < 0 ||
+        (rc = import_check_fields(who, customer_line_fields, e)) < 0)
+        return rc;
+    if ((c->in.channel = channel_parse(import_str(line, "channel"))) < 0)
+        return sn_fail(e, SN_EUNPROCESSABLE, "channel",
+                       "channel must be phone, email, x, form or chat");
+    if ((rc = customer_input_parse(who, &c->in.customer, e)) < 0) return rc;
+    c->in.service_line = import_str(line, "service_line");
+    if (c->in.service_line && !find_code(&ctx->service_lines, c->in.service_line))
+        return sn_fail(e, SN_EUNPROCESSABLE, "service_line", "unknown service line '%s'",
+                       c->in.service_line);
+    c->in.subject = import_str(line, "subject");
+    c->in.body = import_str(line, "body");
+    c->in.external_id = import_str(line, "external_id");
+    if (c->in.external_id && !*c->in.external_id)
+        return sn_fail(e, SN_EUNPROCESSABLE, "external_id", "external_id must not be empty");
+    if ((rc = time_field(line, "received_at", &c->in.received_at, e)) < 0) return rc;
+    int64_t now = clock_now_ms();
+    if (c->in.received_at > now + 300000)
+        return sn_fail(e, SN_EUNPROCESSABLE, "received_at", "received_at is in the future");
+    c->at = c->in.received_at ? c->in.received_at : now;
+    c->in.received_at = c->at;
+    c->in.historical = 1; /* the record only: no triggers, routing, auto-replies, webhooks */
+    return parse_outcome(ctx, line, c, e);
+}
+
+static int exec_ints(store *db, const char *sql, int n, const int64_t *args)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, sql, &st);
+    if (rc < 0) return rc;
+    for (int i = 0; i < n; i++)
+        store_bind_int(st, i + 1, args[i]);
+    rc = store_step(st);
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* One row of the conversation's timeline (detail: a JSON object's text). */
+static int timeline_event(store *db, int64_t conv, const char *kind, const char *detail, int64_t at)
+{
+    store_stmt *st;
+    int rc = store_prepare(db,
+                           "INSERT INTO conversation_events (conversation_id, at, kind, detail) "
+                           "VALUES (?, ?, ?, ?)",
+                           &st);
+    if (rc < 0) return rc;
+    store_bind_int(st, 1, conv);
+    store_bind_int(st, 2, at);
+    store_bind_text(st, 3, kind);
+    store_bind_text(st, 4, detail);
+    rc = store_step(st);
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Move the conversation to the line's status as of when it happened — pending since the
+ * contact, solved (and closed) at solved_at — and record the first response. One UPDATE
+ * instead of conv_update_in_tx: the intake leaves the conversation open, not pending, with no
+ * solved_at, so the moves open → pending | solved | solved → closed need none of its checks,
+ * and the bulk path saves a read and two writes per line. */
+static int apply_outcome(store *db, const contact_line *c, int64_t conv, sn_err *e)
+{
+    int moves =
+        c->status == STATUS_PENDING || c->status == STATUS_SOLVED || c->status == STATUS_CLOSED;
+    int64_t first[] = {c->first_response_at, conv};
+    if (!moves) {
+        if (c->first_response_at &&
+            exec_ints(db,
+                      "UPDATE conversations SET first_response_at = ? WHERE id = ? AND "
+                      "first_response_at IS NULL",
+                      2, first) < 0)
+            return sn_fail(e, SN_EDB, NULL, "cannot store the first response");
+        return 0;
+    }
+    int done = c->status != STATUS_PENDING;
+    store_stmt *st;
+    if (store_prepare(db,
+                      "UPDATE conversations SET status = ?, solved_at = ?, closed_at = ?, "
+                      "pending_since = ?, first_response_at = COALESCE(first_response_at, ?) "
+                      "WHERE id = ?",
+                      &st) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
+    store_bind_text(st, 1, status_names[c->status]);
+    if (done)
+        store_bind_int(st, 2, c->solved_at);
+    else
+        store_bind_null(st, 2);
+    if (c->status == STATUS_CLOSED)
+        store_bind_int(st, 3, c->solved_at);
+    else
+        store_bind_null(st, 3);
+    if (!done)
+        store_bind_int(st, 4, c->at);
+    else
+        store_bind_null(st, 4);
+    if (c->first_response_at)
+        store_bind_int(st, 5, c->first_response_at);
+    else
+        store_bind_null(st, 5);
+    store_bind_int(st, 6, conv);
+    int rc = store_step(st);
+    store_finish(st);
+    char detail[80];
+    snprintf(detail, sizeof detail, "{\"from\":\"open\",\"imported\":true,\"to\":\"%s\"}",
+             status_names[c->status]);
+    if (rc < 0 || timeline_event(db, conv, "status", detail, done ? c->solved_at : c->at) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
+    return 0;
+}
+
+/* The department ticket of an escalated line, as it was: raised at the contact with the
+ * department's SLA on the default calendar, resolved when the conversation was solved. Written
+ * here rather than by escalation_create_in_tx, which is for live escalations: like the intake's
+ * historical mode, an imported one queues no webhook event and writes no audit row per line
+ * (the import as a whole is audited). */
+static int record_escalation(store *db, const contact_line *c, int64_t conv, sn_err *e)
+{
+    const org_code *d = c->escalated_to;
+    int64_t due = c->at + d->sla_minutes * 60000, id = 0;
+    bh_add(sla_calendar_cached(db, "default"), c->at, d->sla_minutes * 60000, &due);
+    int resolved = c->status == STATUS_SOLVED || c->status == STATUS_CLOSED;
+    store_stmt *st;
+    int rc = store_prepare(db,
+                           "INSERT INTO escalations (conversation_id, department_id, status, "
+                           "note, created_at, due_at, resolved_at, updated_at) VALUES (?, ?, ?, "
+                           "'imported', ?, ?, ?, ?) RETURNING id",
+                           &st);
+    if (rc == 0) {
+        store_bind_int(st, 1, conv);
+        store_bind_int(st, 2, d->id);
+        store_bind_text(st, 3, resolved ? "resolved" : "open");
+        store_bind_int(st, 4, c->at);
+        store_bind_int(st, 5, due);
+        if (resolved)
+            store_bind_int(st, 6, c->solved_at);
+        else
+            store_bind_null(st, 6);
+        store_bind_int(st, 7, resolved ? c->solved_at : c->at);
+        rc = store_step(st);
+        id = rc == STORE_ROW ? store_col_int(st, 0) : 0;
+        store_finish(st);
+    }
+    char detail[160];
+    snprintf(detail, sizeof detail,
+             "{\"department\":\"%s\",\"escalation_id\":%" PRId64 ",\"imported\":true}", d->code,
+             id);
+    int64_t flag[] = {conv};
+    if (!id || exec_ints(db, "UPDATE conversations SET escalated = 1 WHERE id = ?", 1, flag) < 0 ||
+        timeline_event(db, conv, "escalated", detail, c->at) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot record the escalation");
+    return 0;
+}
+
+static int contacts_apply(void *vctx, store *db, const void *item, int *duplicate, sn_err *e)
+{
+    const contact_line *c = item;
+    contact_result r;
+    /* History is replayed as of when it happened: a pending conversation the contact reopens
+     * was paused until the contact came, not until today, and the timeline shows its time. */
+    int rc = contact_receive_in_tx(db, &import_actor, &c->in, c->at, &r, e);
+    if (rc < 0) return rc;
+    *duplicate = r.duplicate;
+    if (r.duplicate) return 0;
+    if (c->escalated_to && (rc = record_escalation(db, c, r.conversation_id, e)) < 0) return rc;
+    return apply_outcome(db, c, r.conversation_id, e);
+}
+
+const import_kind import_kind_contacts = {
+    "contacts",
+    "contacts as in POST /api/v1/contacts, plus external_id, status,\n"
+    "             solved_at, first_response_at, escalated_to",
+    sizeof(contact_line),
+    contacts_setup,
+    contacts_teardown,
+    contacts_parse,
+    contacts_apply,
+};

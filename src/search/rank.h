@@ -1,0 +1,49 @@
+/* rank.h — the score of a document for a query, computed in C from the document's analysed title
+ * and body, so the SQLite and PostgreSQL backends (which only find candidates) rank alike.
+ *
+ * score = Σ_clauses BM25F(clause)  +  proximity  (+ nothing else: language preference and the
+ *         like are orderings applied by the caller)
+ *
+ *   BM25F: per clause, tf = Σ matched alternatives' weights, per field; the fields are combined
+ *          before saturation:  t = title_weight · tf_title / norm_title + tf_body / norm_body,
+ *          norm_f = 1 − b + b · len_f / avglen_f;  clause score = idf · t · (k1 + 1) / (t + k1);
+ *          idf = ln(1 + (N − df + 0.5) / (df + 0.5)).
+ *   Proximity: two different clauses matched within `window` words of each other in one field
+ *          add 1 / distance² to their pair's accumulator acc; each pair then adds
+ *          prox_weight · min(idf_a, idf_b) · acc · (k1 + 1) / (acc + k1)   (term-pair BM25).
+ *
+ * The constants were tuned on the ARCD train split (bench/search-quality). */
+#ifndef SANAD_SEARCH_RANK_H
+#define SANAD_SEARCH_RANK_H
+
+#include "search/query.h"
+
+#include <stdint.h>
+
+typedef struct rank_params {
+    double k1, b_title, b_body, title_weight, prox_weight;
+    int window;
+} rank_params;
+
+/* The defaults; the quality benchmark may override them to compare. */
+extern rank_params rank_defaults;
+
+typedef struct rank_stats {
+    int64_t docs;
+    double avg_title, avg_body; /* average terms per field, at least 1 */
+} rank_stats;
+
+/* Fill each clause's idf from its alternatives' df (the largest df among alternatives that carry
+ * the full weight, else among all). */
+void rank_prepare(search_query *q, const rank_stats *s);
+
+/* The score of one document whose fields are analysed text (terms separated by one space).
+ * matched (may be NULL) gets the number of clauses matched. Never fails: a document it cannot
+ * allocate for scores 0. */
+double rank_score(const search_query *q, const rank_stats *s, const rank_params *p,
+                  const char *title_terms, const char *body_terms, int *matched);
+
+/* Whether an analysed term matches an alternative of a single-term kind (term or prefix). */
+int rank_term_matches(const search_alt *a, const char *term, size_t len);
+
+#endif

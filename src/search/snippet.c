@@ -1,0 +1,156 @@
+/* snippet.c — the part of a document shown under a hit: the window of the body richest in the
+ * query's words, HTML-escaped, with each matching word in <mark>…</mark>.
+ *
+ * The window is chosen on the analysed terms (cheap: no normalising), then found in the plain
+ * body by counting words the way text_normalize splits them (letters, digits and marks make
+ * words; format characters do not break them). Only the words shown are normalised and stemmed
+ * to decide which to mark, so a long body costs a scan, not an analysis. */
+#include "search/search.h"
+
+#include "search/normalize.h"
+
+#include <string.h>
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+/* Whether a term matches any alternative of q (a phrase's terms count one by one). */
+static int term_hits(const search_query *q, const char *t, size_t len)
+{
+    for (int i = 0; i < q->n; i++)
+        for (int a = 0; a < q->c[i].nalt; a++) {
+            const search_alt *alt = &q->c[i].alt[a];
+            if (alt->kind != ALT_PHRASE) {
+                if (rank_term_matches(alt, t, len)) return i + 1;
+                continue;
+            }
+            for (const char *p = alt->term; *p;) {
+                const char *sp = strchr(p, ' ');
+                size_t l = sp ? (size_t)(sp - p) : strlen(p);
+                if (l == len && !memcmp(p, t, l)) return i + 1;
+                p += l + (sp != NULL);
+            }
+        }
+    return 0;
+}
+
+int search_best_window(const search_query *q, const char *terms, int width)
+{
+    int best = 0, best_score = 0, n = 0;
+    int clause_at[4096];
+    for (const char *p = terms, *s = terms; n < 4096; p++) {
+        if (*p != ' ' && *p != '\0') continue;
+        if (p > s) clause_at[n++] = term_hits(q, s, (size_t)(p - s));
+        if (!*p) break;
+        s = p + 1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!clause_at[i]) continue;
+        unsigned seen = 0;
+        int hits = 0;
+        for (int j = i; j < n && j < i + width; j++)
+            if (clause_at[j]) {
+                seen |= 1u << ((clause_at[j] - 1) & 31);
+                hits++;
+            }
+        int score = __builtin_popcount(seen) * 100 + hits;
+        if (score > best_score) {
+            best_score = score;
+            best = i;
+        }
+    }
+    return best > 3 ? best - 3 : 0;
+}
+
+/* ---- walking the plain text ----------------------------------------------------------------- */
+
+static int is_word_char(UChar32 c)
+{
+    uint32_t m = (uint32_t)U_GET_GC_MASK(c);
+    return (m & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK | U_GC_CF_MASK)) != 0;
+}
+
+/* The next word at or after *i: [*ws, *we). Returns 0 at the end. */
+static int next_word(const char *s, int32_t len, int32_t *i, int32_t *ws, int32_t *we)
+{
+    UChar32 c;
+    int32_t at;
+    for (;;) {
+        if (*i >= len) return 0;
+        at = *i;
+        U8_NEXT(s, *i, len, c);
+        if (c >= 0 && is_word_char(c)) break;
+    }
+    *ws = at;
+    while (*i < len) {
+        at = *i;
+        U8_NEXT(s, *i, len, c);
+        if (c < 0 || !is_word_char(c)) {
+            *i = at;
+            break;
+        }
+    }
+    *we = *i;
+    return 1;
+}
+
+static int put_escaped(buf *out, const char *s, size_t len)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *rep = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;"
+                        : s[i] == '"' ? "&quot;" : s[i] == '\'' ? "&#39;" : NULL;
+        if (!rep) continue;
+        if (buf_append(out, s + from, i - from) < 0 || buf_puts(out, rep) < 0) return -1;
+        from = i + 1;
+    }
+    return buf_append(out, s + from, len - from);
+}
+
+/* Whether the plain word matches q once normalised and stemmed. */
+static int word_hits(const search_query *q, const char *w, size_t len)
+{
+    char stem[ANALYZER_MAX_WORD + 1];
+    buf norm;
+    buf_init(&norm, 1024);
+    if (len > 200 || text_normalize(w, len, &norm) < 0 || !norm.data) {
+        buf_fini(&norm);
+        return 0;
+    }
+    int hit = 0;
+    for (const char *p = norm.data; !hit && *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t l = sp ? (size_t)(sp - p) : strlen(p);
+        size_t sl = analyzer_stem(p, l, stem, sizeof stem);
+        hit = term_hits(q, stem, sl) != 0;
+        p += l + (sp != NULL);
+    }
+    buf_fini(&norm);
+    return hit;
+}
+
+int search_snippet(const char *body, const search_query *q, int start, buf *out)
+{
+    int32_t len = (int32_t)strnlen(body, (size_t)1 << 30), i = 0, ws, we, prev_end = -1;
+    int word = 0, shown = 0;
+    while (next_word(body, len, &i, &ws, &we)) {
+        if (word++ < start) continue;
+        if (shown == SEARCH_SNIPPET_WORDS) {
+            return buf_puts(out, " …");
+        }
+        if (shown == 0 && start > 0 && buf_puts(out, "… ") < 0) return -1;
+        if (prev_end >= 0) {
+            /* The separator as it is, unless it holds a line break or runs long: then a space. */
+            int32_t gap = ws - prev_end;
+            int plain = gap <= 4 && !memchr(body + prev_end, '\n', (size_t)gap);
+            if ((plain ? put_escaped(out, body + prev_end, (size_t)gap) : buf_puts(out, " ")) < 0) return -1;
+        }
+        int hit = word_hits(q, body + ws, (size_t)(we - ws));
+        if ((hit && buf_puts(out, "<mark>") < 0) || put_escaped(out, body + ws, (size_t)(we - ws)) < 0 ||
+            (hit && buf_puts(out, "</mark>") < 0))
+            return -1;
+        prev_end = we;
+        shown++;
+    }
+    return 0;
+}
