@@ -29,6 +29,18 @@ UNIT_BIN := $(addprefix $(BUILD)/tests/unit/,$(subst /,-,$(patsubst tests/unit/%
 .PHONY: all run test asan bench lint clean deps web
 all: $(BUILD)/sanad unit
 
+# The agent web app: web/ → web/dist (Vite), served by `sanad serve` under /app/. Part of `all`
+# only where the JavaScript tooling is installed (scripts/bootstrap runs npm ci); without it
+# `make` builds just the C binary.
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.mts
+ifneq ($(wildcard node_modules/.bin/vite),)
+all: web
+endif
+web: web/dist/index.html
+web/dist/index.html: $(WEB_SRC) package-lock.json
+	@echo "  VITE    web/dist"
+	@npm run --silent build -- --logLevel warn
+
 $(BUILD)/sanad: $(OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(LDFLAGS)
@@ -60,6 +72,7 @@ deps:
 	scripts/bootstrap
 
 run: deps $(BUILD)/sanad
+	@$(MAKE) --no-print-directory web
 	scripts/run-demo
 
 test: $(BUILD)/sanad unit
@@ -77,6 +90,6 @@ lint:
 	scripts/lint
 
 clean:
-	rm -rf build
+	rm -rf build web/dist
 
 -include $(OBJ:.o=.d)

@@ -60,12 +60,19 @@ static int load_synonyms(store *db, search_synonyms *syn)
     return rc < 0 ? rc : 0;
 }
 
+static void syn_cache_free(void)
+{
+    search_synonyms_fini(&syn_cache.syn);
+    syn_cache.loaded = 0;
+}
+
 static const search_synonyms *synonyms(store *db)
 {
     int64_t now = clock_now_ms();
     if (syn_cache.loaded && settings_fresh(syn_cache.loaded_at, syn_cache.gen, now)) return &syn_cache.syn;
     int64_t gen = settings_generation();
     search_synonyms_fini(&syn_cache.syn);
+    settings_at_thread_exit(syn_cache_free);
     if (load_synonyms(db, &syn_cache.syn) < 0) {
         search_synonyms_fini(&syn_cache.syn);
         syn_cache.loaded = 0;

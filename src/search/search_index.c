@@ -319,25 +319,44 @@ int search_index_vocab_scan(store *db, const char *first, int min_chars, int max
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot read the index") : 0;
 }
 
-/* The query the backend matches: alternatives held by more than PRUNE_SHARE of all documents
- * are left out (they would make the backend score most of the index), unless nothing would be
- * left. They still count when rank.c scores the candidates. */
+/* The query the backend matches. Alternatives held by more than PRUNE_SHARE of all documents
+ * are left out (they would make the backend score most of the index), and of the rest the
+ * rarest are kept while their document frequencies add up to at most MATCH_BUDGET, so the
+ * backend never walks more than about that many postings. Nothing left out is lost for
+ * ranking: rank.c scores the candidates with every alternative. At least one alternative, the
+ * rarest, is always kept. */
 #define PRUNE_SHARE 0.15
+#define MATCH_BUDGET 2000
+
+static int cmp_df(const void *a, const void *b)
+{
+    int64_t x = **(const int64_t *const *)a, y = **(const int64_t *const *)b;
+    return x < y ? -1 : x > y;
+}
 
 static void prune(const search_query *q, int64_t docs, search_query *out)
 {
-    double cap = PRUNE_SHARE * (double)docs;
+    double cap = docs < 100 ? (double)docs : PRUNE_SHARE * (double)docs;
+    const int64_t *dfs[SEARCH_MAX_CLAUSES * SEARCH_MAX_ALTS];
+    int n = 0;
+    for (int i = 0; i < q->n; i++)
+        for (int a = 0; a < q->c[i].nalt; a++) dfs[n++] = &q->c[i].alt[a].df;
+    qsort(dfs, (size_t)n, sizeof dfs[0], cmp_df);
+    int64_t limit = -1, sum = 0; /* keep alternatives with df <= limit */
+    for (int k = 0; k < n; k++) {
+        int64_t df = *dfs[k];
+        if (k > 0 && ((double)df > cap || sum + df > MATCH_BUDGET)) break;
+        sum += df;
+        limit = df;
+    }
     *out = *q;
-    int kept = 0;
     for (int i = 0; i < out->n; i++) {
         search_clause *c = &out->c[i];
         int w = 0;
         for (int a = 0; a < c->nalt; a++)
-            if (docs < 100 || (double)c->alt[a].df <= cap) c->alt[w++] = c->alt[a];
+            if (c->alt[a].df <= limit) c->alt[w++] = c->alt[a];
         c->nalt = w;
-        kept += w;
     }
-    if (kept == 0) *out = *q;
 }
 
 static int fill_terms(store *db, search_cand *c)

@@ -86,6 +86,15 @@ export const ROUTES = [
         prepare: ({ ids }) => ({ path: `/api/v1/users/${ids.scratch}`, body: { name: unique('Renamed ') } }),
     },
     { method: 'GET', path: '/api/v1/audit', allow: ['admin'], expect: 200 },
+    // Knowledge base (the workflow's per-role rules are in kb_workflow.test.mjs).
+    { method: 'GET', path: '/api/v1/kb/articles', allow: 'any', expect: 200 },
+    { method: 'GET', path: '/api/v1/kb/internal-search', allow: 'any', expect: 200, prepare: () => ({ path: '/api/v1/kb/internal-search?q=x' }) },
+    { method: 'GET', path: '/api/v1/kb/search', allow: 'public', expect: 200, prepare: () => ({ path: '/api/v1/kb/search?q=x' }) },
+    { method: 'GET', path: '/api/v1/kb/suggest', allow: 'public', expect: 200, prepare: () => ({ path: '/api/v1/kb/suggest?q=x' }) },
+    { method: 'GET', path: '/api/v1/kb/public/articles', allow: 'public', expect: 200 },
+    { method: 'GET', path: '/api/v1/kb/synonyms', allow: ['admin', 'supervisor'], expect: 200 },
+    { method: 'GET', path: '/api/v1/kb/analytics', allow: ['admin', 'supervisor', 'service_owner'], expect: 200 },
+    { method: 'GET', path: '/api/v1/kb/export', allow: ['admin', 'supervisor', 'service_owner'], expect: 200 },
 ];
 
 export function allowed(route, role) {
