@@ -19,9 +19,12 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -I$(B
 LDLIBS := $(PKG_LIBS) $(WSLAY_LIBS) -lstemmer -lpthread -lm
 
 SRC := $(wildcard src/*.c src/*/*.c)
-OBJ := $(SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o
+OBJ := $(SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o $(BUILD)/obj/gen/templates.o
 LIB_OBJ := $(filter-out $(BUILD)/obj/src/main.o,$(OBJ))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+# Portal templates, strings and assets (templates/), embedded into the binary like migrations:
+# a server started from any directory has its pages, and a broken template fails the start.
+TEMPLATE_FILES := $(sort $(shell find templates -type f ! -name '.*' 2>/dev/null))
 
 UNIT_SRC := $(wildcard tests/unit/*/*.c tests/unit/*.c)
 UNIT_BIN := $(addprefix $(BUILD)/tests/unit/,$(subst /,-,$(patsubst tests/unit/%.c,%,$(UNIT_SRC))))
@@ -53,6 +56,16 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql
 	@mkdir -p $(dir $@)
 	scripts/embed-sql $@ $(MIGRATIONS)
+
+$(BUILD)/gen/templates.c: $(TEMPLATE_FILES) scripts/embed-files
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   templates"
+	@scripts/embed-files $@ templates $(TEMPLATE_FILES)
+
+$(BUILD)/obj/gen/templates.o: $(BUILD)/gen/templates.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
 	@mkdir -p $(dir $@)

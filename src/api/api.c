@@ -5,6 +5,7 @@
 #include "../core/crypto.h"
 #include "../core/log.h"
 #include "../domain/events.h"
+#include "../portal/portal.h"
 #include "../store/committer.h"
 
 #include <errno.h>
@@ -37,6 +38,8 @@ int api_init(const config *cfg, sn_err *e)
         route_keys[i].pattern = api_routes[i].pattern;
         route_patterns[i] = api_routes[i].pattern;
     }
+    int prc = portal_init(cfg, e);
+    if (prc < 0) return prc;
     if (cfg->group_commit) {
         store_options opt = {cfg->sqlite_synchronous, 10000};
         int rc = committer_start(cfg->db, &opt, &group_hooks, 512, &group, e);
@@ -69,6 +72,7 @@ void api_fini(void)
 {
     committer_stop(group);
     group = NULL;
+    portal_fini();
     pthread_mutex_lock(&dbs_lock);
     for (int i = 0; i < ndbs; i++) store_close(all_dbs[i]);
     ndbs = 0;
@@ -146,6 +150,10 @@ void api_dispatch(http_req *req)
     sn_err_clear(&e);
     if (http_static_owns(req->path)) {
         http_static_serve(req);
+        return;
+    }
+    if (portal_owns(req->path)) { /* public pages: HTML, never the JSON envelope */
+        portal_dispatch(req, api_db(&e));
         return;
     }
     int m = router_match(req, route_keys, api_route_count, allow, sizeof allow);
