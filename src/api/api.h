@@ -106,6 +106,7 @@ int api_tokens_revoke(api_ctx *c, sn_err *e);
 int api_audit_list(api_ctx *c, sn_err *e);
 
 int api_me_update(api_ctx *c, sn_err *e);
+int api_staff_list(api_ctx *c, sn_err *e);
 int api_service_lines_create(api_ctx *c, sn_err *e);
 int api_service_lines_list(api_ctx *c, sn_err *e);
 int api_service_lines_get(api_ctx *c, sn_err *e);

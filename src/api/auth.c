@@ -1,6 +1,9 @@
 /* auth.c — sign in and out, the current user, and the caller's API tokens. */
 #include "api.h"
 
+#include "../domain/membership.h"
+#include "../domain/user.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -55,11 +58,30 @@ int api_auth_logout(api_ctx *c, sn_err *e)
     return 0;
 }
 
+/* The signed-in user with what the workspace needs: departments, skills, capacity,
+ * availability and the interface language. */
 int api_me_get(api_ctx *c, sn_err *e)
 {
-    (void)e;
-    http_respond_json(c->req, 200, session_json(c->who.user_id, c->who.email, c->who.name,
-                                                c->who.roles, c->who.csrf));
+    user u;
+    int rc = user_get(c->db, c->who.user_id, &u, e);
+    if (rc < 0) return rc;
+    json_t *o = session_json(c->who.user_id, c->who.email, c->who.name, c->who.roles, c->who.csrf);
+    json_t *me = json_object_get(o, "user");
+    json_object_set_new(me, "locale", json_string(u.locale));
+    if (membership_add_json(c->db, c->who.user_id, me) < 0) {
+        json_decref(o);
+        return sn_fail(e, SN_EDB, NULL, "cannot read the user");
+    }
+    http_respond_json(c->req, 200, o);
+    return 0;
+}
+
+int api_staff_list(api_ctx *c, sn_err *e)
+{
+    json_t *items;
+    int rc = membership_directory_json(c->db, &items, e);
+    if (rc < 0) return rc;
+    http_respond_json(c->req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
     return 0;
 }
 

@@ -40,6 +40,10 @@ static const struct {
                  "},\"capacity\":" T("integer") ",\"availability\":" T("string") ",\"created_at\":"
                  TIME ",\"updated_at\":" TIME)},
     {"UserList", LIST("User")},
+    {"StaffMember", OBJ("\"id\":" T("integer") ",\"name\":" T("string") ",\"roles\":{\"type\":"
+                        "\"array\",\"items\":" REF("Role") "},\"availability\":" T("string")
+                        ",\"departments\":{\"type\":\"array\",\"items\":" T("string") "}")},
+    {"StaffList", LIST("StaffMember")},
     {"Session", OBJ("\"user\":" OBJ("\"id\":" T("integer") ",\"email\":" T("string") ",\"name\":"
                     T("string") ",\"roles\":{\"type\":\"array\",\"items\":" REF("Role") "}")
                     ",\"csrf_token\":" NT("string"))},

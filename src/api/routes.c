@@ -29,6 +29,8 @@ const api_route api_routes[] = {
 
     {"PATCH", "/api/v1/me", api_me_update, ANY_USER, me_update_fields, NULL, 200, "Session",
      "auth", "Set the caller's availability (online pulls waiting conversations)"},
+    {"GET", "/api/v1/staff", api_staff_list, ANY_USER, NULL, NULL, 200, "StaffList", "auth",
+     "The staff directory: names, roles, availability, departments (no personal data)"},
     {"POST", "/api/v1/tokens", api_tokens_create, ANY_USER, token_create_fields, NULL, 201,
      "NewToken", "auth", "Create an API token for the caller; the secret is shown once"},
     {"GET", "/api/v1/tokens", api_tokens_list, ANY_USER, NULL, NULL, 200, "TokenList", "auth",

@@ -5,6 +5,7 @@
 #include "../domain/routing.h"
 #include "../domain/sla.h"
 #include "../domain/template.h"
+#include "../domain/user.h"
 
 #include <stdlib.h>
 
@@ -42,6 +43,7 @@ const field_spec template_fields[] = {
 
 const field_spec me_update_fields[] = {
     {"availability", FT_STRING, 0, 0, 16, "online | away | offline"},
+    {"locale", FT_STRING, 0, 2, 2, "ar | en: the interface language, remembered per user"},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -188,8 +190,10 @@ int api_templates_approve(api_ctx *c, sn_err *e)
 
 int api_me_update(api_ctx *c, sn_err *e)
 {
-    const char *availability = api_body_str(c, "availability");
-    int rc = availability ? routing_set_availability(c->db, &c->act, c->who.user_id, availability, e) : 0;
+    const char *availability = api_body_str(c, "availability"), *locale = api_body_str(c, "locale");
+    int rc = locale ? user_set_locale(c->db, &c->act, c->who.user_id, locale, e) : 0;
+    if (rc == 0 && availability)
+        rc = routing_set_availability(c->db, &c->act, c->who.user_id, availability, e);
     if (rc < 0) return rc;
     return api_me_get(c, e);
 }

@@ -2,6 +2,7 @@
 #include "membership.h"
 
 #include "org.h"
+#include "user.h"
 
 #include <string.h>
 
@@ -107,4 +108,41 @@ int membership_add_json(store *db, int64_t user_id, json_t *obj)
         store_finish(st);
     }
     return rc;
+}
+
+int membership_directory_json(store *db, json_t **out, sn_err *e)
+{
+    store_stmt *st;
+    if (store_prepare(db, "SELECT id, name, availability FROM users WHERE disabled = 0 "
+                          "ORDER BY name, id LIMIT 5000", &st) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot list staff");
+    json_t *list = json_array();
+    int rc;
+    while ((rc = store_step(st)) == STORE_ROW)
+        json_array_append_new(list, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)store_col_int(st, 0),
+                                              "name", store_col_text(st, 1), "availability",
+                                              store_col_text(st, 2)));
+    store_finish(st);
+    size_t i;
+    json_t *o;
+    json_array_foreach(list, i, o)
+    {
+        int64_t id = json_integer_value(json_object_get(o, "id"));
+        unsigned roles = 0;
+        json_t *roles_arr = json_array();
+        if (rc >= 0 && (rc = user_load_roles(db, id, &roles)) >= 0)
+            for (int k = 0; k < ROLE_COUNT; k++)
+                if (roles & (1u << k)) json_array_append_new(roles_arr, json_string(role_name(1u << k)));
+        json_object_set_new(o, "roles", roles_arr);
+        if (rc >= 0)
+            rc = add_codes(db, id, "SELECT d.code FROM user_departments u JOIN departments d ON "
+                                   "d.id = u.department_id WHERE u.user_id = ? ORDER BY d.code",
+                           o, "departments");
+    }
+    if (rc < 0) {
+        json_decref(list);
+        return sn_fail(e, SN_EDB, NULL, "cannot list staff");
+    }
+    *out = list;
+    return 0;
 }

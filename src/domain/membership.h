@@ -14,6 +14,9 @@ int membership_check(store *db, json_t *departments, json_t *skills, json_t *cap
 /* Replace the given parts inside the caller's write transaction. */
 int membership_write(store *db, int64_t user_id, json_t *departments, json_t *skills,
                      json_t *capacity);
+/* The staff directory: every enabled user as {"id","name","roles","availability","departments"}
+ * (no email or other personal data), by name. */
+int membership_directory_json(store *db, json_t **out, sn_err *e);
 /* Add "departments", "skills", "capacity", "availability" to a user's JSON object. */
 int membership_add_json(store *db, int64_t user_id, json_t *obj);
 

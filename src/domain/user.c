@@ -305,3 +305,18 @@ int user_update(store *db, const actor *who, int64_t id, const user_input *in, u
     }
     return user_get(db, id, out, e);
 }
+
+int user_set_locale(store *db, const actor *who, int64_t id, const char *locale, sn_err *e)
+{
+    (void)who;
+    if (strcmp(locale, "ar") && strcmp(locale, "en"))
+        return sn_fail(e, SN_EUNPROCESSABLE, "locale", "locale must be ar or en");
+    store_stmt *st;
+    if (store_prepare(db, "UPDATE users SET locale = ? WHERE id = ?", &st) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot save the language");
+    store_bind_text(st, 1, locale);
+    store_bind_int(st, 2, id);
+    int rc = store_step(st);
+    store_finish(st);
+    return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot save the language") : 0;
+}

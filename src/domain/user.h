@@ -40,6 +40,9 @@ int user_list(store *db, int64_t after_id, int limit, user **out, int *n, sn_err
 /* Load the roles of a user into *roles. */
 int user_load_roles(store *db, int64_t id, unsigned *roles);
 
+/* Set the interface language (ar | en). */
+int user_set_locale(store *db, const actor *who, int64_t id, const char *locale, sn_err *e);
+
 /* Validation shared with the command line. */
 int user_check_password(const char *password, sn_err *e);
 int user_check_email(const char *email, sn_err *e);

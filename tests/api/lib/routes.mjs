@@ -33,6 +33,7 @@ export const ROUTES = [
         prepare: async ({ server, role }) => (role ? { client: await server.login(role) } : {}),
     },
     { method: 'GET', path: '/api/v1/me', allow: 'any', expect: 200 },
+    { method: 'GET', path: '/api/v1/staff', allow: 'any', expect: 200 },
     {
         method: 'POST',
         path: '/api/v1/tokens',
