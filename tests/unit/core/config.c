@@ -65,7 +65,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.db, "sqlite:var/sanad.db");
     assert_string_equal(c.data, "var");
     assert_string_equal(c.config_file, "");
-    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.threads, 8);
     assert_int_equal(c.body_limit, 1048576);
     assert_int_equal(c.secure_cookies, 0);
     assert_int_equal(c.session_idle_minutes, 30);
@@ -95,7 +95,7 @@ static void test_flags_space_and_equals(void **state)
                     "serve",
                     "--listen",
                     "0.0.0.0:9000",
-                    "--threads=8",
+                    "--threads=12",
                     "--body-limit",
                     "2048",
                     "--db=sqlite:/tmp/x.db",
@@ -105,7 +105,7 @@ static void test_flags_space_and_equals(void **state)
     sn_err e = {0};
     assert_int_equal(config_load(&c, ARGC(argv), argv, NULL, &e), 0);
     assert_string_equal(c.listen, "0.0.0.0:9000");
-    assert_int_equal(c.threads, 8);
+    assert_int_equal(c.threads, 12);
     assert_int_equal(c.body_limit, 2048);
     assert_string_equal(c.db, "sqlite:/tmp/x.db");
     assert_string_equal(c.trusted_proxies, "10.0.0.1,10.0.0.2");
@@ -181,7 +181,7 @@ static void test_flag_missing_value(void **state)
     char *argv[] = {"sanad", "--threads"};
     assert_int_equal(config_load(&c, ARGC(argv), argv, NULL, &e), SN_EINVALID);
     assert_string_equal(e.field, "threads");
-    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.threads, 8);
 }
 
 static void test_env(void **state)
@@ -201,7 +201,7 @@ static void test_env(void **state)
     assert_int_equal(c.secure_cookies, 1);
     assert_string_equal(c.sqlite_synchronous, "NORMAL");
     assert_int_equal(c.session_idle_minutes, 90);
-    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.threads, 8);
 }
 
 static void test_env_out_of_range_rejected(void **state)
@@ -213,7 +213,7 @@ static void test_env_out_of_range_rejected(void **state)
     sn_err e = {0};
     assert_int_equal(config_load(&c, ARGC(argv), argv, NULL, &e), SN_EINVALID);
     assert_string_equal(e.field, "threads");
-    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.threads, 8);
 }
 
 static const char ini_text[] = "# Sanad test configuration\n"
