@@ -382,7 +382,7 @@ static void test_out_of_range_ints_rejected(void **state)
     char *argv[] = {"sanad", "--threads=300"};
     assert_int_equal(config_load(&c, ARGC(argv), argv, NULL, &e), SN_EINVALID);
     assert_string_equal(e.field, "threads");
-    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.threads, 8);
 }
 
 static void test_int_bounds_accepted(void **state)
