@@ -44,7 +44,7 @@ function Workspace({ user }: { user: SessionUser }) {
         resetInbox();
         wireInbox();
         wireRefData(onLiveEvent);
-        loadAvailability(user.id);
+        loadAvailability(user.id, user.availability);
         void loadRefData(user);
     }, [user.id]);
     return (

@@ -16,6 +16,8 @@ export interface SessionUser {
     email: string;
     name: string;
     roles: Role[];
+    locale?: 'ar' | 'en'; // remembered on the server per user (GET/PATCH /api/v1/me)
+    availability?: 'online' | 'away' | 'offline';
 }
 
 export interface Session {
@@ -25,7 +27,7 @@ export interface Session {
 
 export interface User extends SessionUser {
     disabled: boolean;
-    locale: string;
+    locale: 'ar' | 'en';
     departments: string[];
     skills: string[];
     capacity: number;

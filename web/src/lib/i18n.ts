@@ -29,9 +29,10 @@ function readLang(key: string): Lang | null {
     }
 }
 
-/* The language for this user (or, before sign-in, the one last used on this browser). */
-export function loadLang(userId: number | null): void {
-    applyLang(readLang(storageKey(userId)) ?? readLang(storageKey(null)) ?? 'ar');
+/* The language for this user: the one the server remembers for them, else the one last used on
+ * this browser (before sign-in too). */
+export function loadLang(userId: number | null, remembered?: Lang): void {
+    applyLang(remembered ?? readLang(storageKey(userId)) ?? readLang(storageKey(null)) ?? 'ar');
 }
 
 export function setLang(l: Lang, userId: number | null): void {

@@ -1,6 +1,6 @@
 // refdata.ts — the lists every screen labels things with: service lines, departments, approved
 // templates, and the users we can name. Loaded once after sign-in, refreshed on demand.
-import { api, ApiError, getAll } from '../api/client';
+import { api } from '../api/client';
 import type { OrgUnit, Page, SessionUser, Template, User } from '../api/types';
 import { t, unitName } from './i18n';
 import { Store } from './store';
@@ -10,7 +10,7 @@ export interface RefData {
     departments: OrgUnit[];
     templates: Template[]; // approved only
     users: Map<number, Pick<User, 'id' | 'name' | 'roles'> & Partial<User>>;
-    usersListed: boolean; // true when GET /users answered (admins)
+    usersListed: boolean; // true when the staff directory answered
 }
 
 export const refdata = new Store<RefData>({
@@ -26,7 +26,8 @@ export async function loadRefData(me: SessionUser): Promise<void> {
         api.get<Page<OrgUnit>>('/api/v1/service-lines'),
         api.get<Page<OrgUnit>>('/api/v1/departments'),
         api.get<Page<Template>>('/api/v1/templates?state=approved'),
-        me.roles.includes('admin') ? getAll<User>('/api/v1/users') : Promise.reject(new ApiError(403, 'forbidden', '')),
+        // The staff directory names everyone for every role (no personal data in it).
+        api.get<Page<User>>('/api/v1/staff').then((p) => p.items),
     ]);
     const map = new Map(refdata.get().users);
     map.set(me.id, { id: me.id, name: me.name, roles: me.roles });

@@ -16,7 +16,7 @@ export const session = new Store<SessionState>({ kind: 'loading' });
 
 function become(s: Session): void {
     setCsrf(s.csrf_token);
-    loadLang(s.user.id);
+    loadLang(s.user.id, s.user.locale);
     session.set({ kind: 'ready', user: s.user });
     // Roles without conversations (service owners) have no stream and nothing to keep live.
     if (canReadConversations(s.user)) startLive();
@@ -79,10 +79,14 @@ export function isLead(u: SessionUser | null): boolean {
     return hasRole(u, 'admin', 'supervisor');
 }
 
-/* The availability the header shows: GET /me does not return it, so the last one set here. */
+/* The availability the header shows: the server's (GET /me), else the last one set here. */
 export const availability = new Store<Availability | null>(null);
 
-export function loadAvailability(userId: number): void {
+export function loadAvailability(userId: number, known?: Availability): void {
+    if (known) {
+        availability.set(known);
+        return;
+    }
     try {
         const v = localStorage.getItem(`sanad.availability.${userId}`);
         availability.set(v === 'online' || v === 'away' || v === 'offline' ? v : null);
