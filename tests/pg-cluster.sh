@@ -91,10 +91,13 @@ start)
         cat "$dir/initdb.log" >&2
         exit 1
     fi
-    # No TCP; a socket in DIR only. Durability is not wanted for throw-away test data.
+    # No TCP; a socket in DIR only. Durability is not wanted for throw-away test data, but
+    # benchmarks set SANAD_PG_DURABLE=1 to measure with fsync and synchronous commits on.
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${SANAD_PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on"
     if ! as_owner "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off \
--c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' $durability \
+-c max_connections=200" \
         start >/dev/null; then
         echo "pg-cluster: pg_ctl start failed:" >&2
         cat "$log" >&2 || true
