@@ -23,7 +23,12 @@ static __thread store *thread_db;
 static pthread_mutex_t dbs_lock = PTHREAD_MUTEX_INITIALIZER;
 static store *all_dbs[512];
 static int ndbs;
-static committer *group;
+/* Group committers: one on SQLite (a single writer), several on PostgreSQL, where the round
+ * trips of one connection, not the fsync, limit a lone committer. */
+#define MAX_GROUPS 16
+static committer *groups[MAX_GROUPS];
+static int ngroups;
+static unsigned next_group;
 
 static const committer_hooks group_hooks = {events_unit_begin, events_unit_abort, events_flush,
                                             events_discard};
@@ -42,15 +47,20 @@ int api_init(const config *cfg, sn_err *e)
     if (prc < 0) return prc;
     if (cfg->group_commit) {
         store_options opt = {cfg->sqlite_synchronous, 10000};
-        int rc = committer_start(cfg->db, &opt, &group_hooks, 512, &group, e);
-        if (rc < 0) return rc;
+        int want = strncmp(cfg->db, "sqlite:", 7) ? cfg->group_commit_writers : 1;
+        for (ngroups = 0; ngroups < want && ngroups < MAX_GROUPS; ngroups++) {
+            int rc = committer_start(cfg->db, &opt, &group_hooks, 512, &groups[ngroups], e);
+            if (rc < 0) return rc;
+        }
     }
     return 0;
 }
 
 int api_group_run(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg, sn_err *e)
 {
-    if (group) return committer_run(group, fn, arg, e);
+    if (ngroups)
+        return committer_run(groups[__atomic_fetch_add(&next_group, 1, __ATOMIC_RELAXED) % ngroups],
+                             fn, arg, e);
     if (store_begin_write(c->db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot store now");
     int rc = fn(c->db, arg, e);
     if (rc == 0 && store_commit(c->db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot store now");
@@ -70,8 +80,8 @@ const char *const *api_route_patterns(void)
 
 void api_fini(void)
 {
-    committer_stop(group);
-    group = NULL;
+    for (int i = 0; i < ngroups; i++) committer_stop(groups[i]);
+    ngroups = 0;
     portal_fini();
     pthread_mutex_lock(&dbs_lock);
     for (int i = 0; i < ndbs; i++) store_close(all_dbs[i]);

@@ -27,6 +27,7 @@ typedef struct config {
     char public_url[256];      /* how clients reach us, for Origin checks and links */
     char trusted_proxies[512]; /* addresses whose X-Forwarded-For is believed */
     int group_commit;          /* contacts share transactions (one fsync for many) */
+    int group_commit_writers;  /* parallel group committers on PostgreSQL (SQLite: always 1) */
     int housekeeping_seconds;  /* interval of periodic tasks (closing solved conversations) */
     int webhook_allow_private; /* webhooks may target loopback/private addresses */
     int job_backoff_base_ms;   /* first retry delay of a failed job; doubles each attempt */

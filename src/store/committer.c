@@ -54,6 +54,14 @@ static void run_unit(committer *c, unit *u)
         return;
     }
     u->rc = u->fn(c->db, u->arg, u->e);
+    if (u->rc == SN_ECONFLICT) {
+        /* A unique key another writer took meanwhile (several committers on PostgreSQL): once
+         * its transaction is over the row is visible, so running the unit again finds it. */
+        store_exec(c->db, "ROLLBACK TO SAVEPOINT unit");
+        hook(c->hooks.unit_abort);
+        hook(c->hooks.unit_begin);
+        u->rc = u->fn(c->db, u->arg, u->e);
+    }
     if (u->rc < 0) {
         store_exec(c->db, "ROLLBACK TO SAVEPOINT unit");
         hook(c->hooks.unit_abort);
