@@ -5,7 +5,8 @@
 CC ?= cc
 BUILD ?= build
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium icu-uc icu-i18n libcurl libcrypto md4c-html
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium icu-uc icu-i18n libcurl libcrypto md4c-html \
+	gmime-3.0 gumbo libmagic
 # wslay (WebSocket framing): Debian's libwslay-dev ships no .pc file, so fall back to -lwslay.
 WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -18,7 +19,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -I$(B
 # libstemmer (Snowball stemmers for search) ships no .pc file either.
 LDLIBS := $(PKG_LIBS) $(WSLAY_LIBS) -lstemmer -lpthread -lm
 
-SRC := $(wildcard src/*.c src/*/*.c)
+SRC := $(wildcard src/*.c src/*/*.c src/channels/*/*.c)
 OBJ := $(SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o $(BUILD)/obj/gen/templates.o
 LIB_OBJ := $(filter-out $(BUILD)/obj/src/main.o,$(OBJ))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
@@ -36,7 +37,7 @@ all: $(BUILD)/sanad unit
 # only where the JavaScript tooling is installed (scripts/bootstrap runs npm ci); without it
 # `make` builds just the C binary.
 WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.mts
-ifneq ($(wildcard node_modules/.bin/vite),)
+ifneq ($(and $(wildcard node_modules/.bin/vite),$(wildcard web/index.html)),)
 all: web
 endif
 web: web/dist/index.html

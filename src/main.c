@@ -16,6 +16,7 @@ static const struct {
     {"demo", cmd_demo, "load the demo organisation"},
     {"audit", cmd_audit, "verify the audit log's hash chain"},
     {"import", cmd_import, "bulk import JSON lines (contacts, articles)"},
+    {"mail-ingest", cmd_mail_ingest, "take in email: one message on stdin, or --maildir DIR"},
 };
 
 static void usage(FILE *out)

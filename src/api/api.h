@@ -207,4 +207,15 @@ extern const field_spec kb_article_create_fields[], kb_article_update_fields[], 
 extern const query_spec kb_article_query[], kb_search_query[], kb_diff_query[], kb_export_query[],
     kb_public_query[], kb_analytics_query[];
 
+/* Email channel (mail.c): mailboxes, the inbound mail log, attachment downloads. */
+int api_mailboxes_create(api_ctx *c, sn_err *e);
+int api_mailboxes_list(api_ctx *c, sn_err *e);
+int api_mailboxes_get(api_ctx *c, sn_err *e);
+int api_mailboxes_update(api_ctx *c, sn_err *e);
+int api_mail_inbound(api_ctx *c, sn_err *e);
+int api_mail_inbound_raw(api_ctx *c, sn_err *e);
+int api_attachments_get(api_ctx *c, sn_err *e);
+extern const field_spec mailbox_create_fields[], mailbox_update_fields[];
+extern const query_spec mail_inbound_query[];
+
 #endif

@@ -221,6 +221,23 @@ const api_route api_routes[] = {
     {"GET", "/api/v1/kb/analytics", api_kb_analytics, LEADS | ROLE_SERVICE_OWNER, NULL,
      kb_analytics_query, 200, NULL, "knowledge base",
      "Top and zero-result queries, helpful ratio per article, deflection per week"},
+
+    {"POST", "/api/v1/mailboxes", api_mailboxes_create, ROLE_ADMIN, mailbox_create_fields, NULL,
+     201, NULL, "email", "Add a mailbox (IMAP polling and/or SMTP sending; password write-only)"},
+    {"GET", "/api/v1/mailboxes", api_mailboxes_list, ROLE_ADMIN, NULL, NULL, 200, NULL, "email",
+     "Mailboxes with their last poll and error (passwords are never shown)"},
+    {"GET", "/api/v1/mailboxes/{id}", api_mailboxes_get, ROLE_ADMIN, NULL, NULL, 200, NULL,
+     "email", "One mailbox"},
+    {"PATCH", "/api/v1/mailboxes/{id}", api_mailboxes_update, ROLE_ADMIN, mailbox_update_fields,
+     NULL, 200, NULL, "email", "Change a mailbox (a new password replaces the stored one)"},
+    {"GET", "/api/v1/mail/inbound", api_mail_inbound, LEADS, NULL, mail_inbound_query, 200, NULL,
+     "email", "The mail log, newest first: every received email, its kind (message, auto_reply, "
+     "bounce, bulk, duplicate, unparseable) and the conversation it went to"},
+    {"GET", "/api/v1/mail/inbound/{id}/raw", api_mail_inbound_raw, ROLE_ADMIN, NULL, NULL, 200,
+     NULL, "email", "The raw message as received (download)"},
+    {"GET", "/api/v1/attachments/{id}", api_attachments_get, READERS, NULL, NULL, 200, NULL,
+     "email", "Download a stored attachment (staff who may see its conversation; "
+     "Content-Disposition: attachment, nosniff)"},
 };
 
 const int api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -12,6 +12,7 @@ int cmd_user(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_mail_ingest(int argc, char **argv);
 
 /* Shared: load the configuration (extra = the command's own options), open the database and
  * bring its schema up to date. Prints errors; returns 0 or an exit status. */

@@ -316,8 +316,14 @@ const char *import_str(json_t *obj, const char *name)
 /* ------------------------------------------------------------------------------------------ */
 /* The kinds and the command.                                                                 */
 
-/* The kinds `sanad import KIND` knows, one row each. */
-static const import_kind *const kinds[] = {&import_kind_contacts, &import_kind_articles};
+/* The kinds `sanad import KIND` knows, one row each, with what follows a run of it. */
+static const struct {
+    const import_kind *kind;
+    import_finish_fn finish; /* or NULL */
+} kinds[] = {
+    {&import_kind_contacts, import_contacts_finish},
+    {&import_kind_articles, NULL},
+};
 
 static void usage(FILE *out)
 {
@@ -329,7 +335,7 @@ static void usage(FILE *out)
             "  processed, 1 on an I/O or database failure.\n\nkinds:\n",
             IMPORT_DEFAULT_BATCH);
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        fprintf(out, "  %-10s %s\n", kinds[i]->name, kinds[i]->help);
+        fprintf(out, "  %-10s %s\n", kinds[i].kind->name, kinds[i].kind->help);
 }
 
 /* Validate one line into the next free slot, or report why it is rejected. */
@@ -520,8 +526,8 @@ static void audit_run(store *db, const char *kind, const char *path, import_stat
     free(text);
 }
 
-static int run_import(const import_kind *k, store *db, FILE *f, const char *path, int batch,
-                      import_stats *st)
+static int run_import(const import_kind *k, import_finish_fn finish, store *db, FILE *f,
+                      const char *path, int batch, import_stats *st)
 {
     sn_err fatal;
     sn_err_clear(&fatal);
@@ -540,6 +546,8 @@ static int run_import(const import_kind *k, store *db, FILE *f, const char *path
         p->batch[0].ctx = p->batch[1].ctx = ctx;
         p->reader.f = f;
         rc = import_stream(p, &fatal);
+        /* The reader thread has ended: the counts are this thread's to read. */
+        if (rc == 0 && finish) rc = finish(db, st->imported, &fatal);
         audit_run(db, k->name, path, st);
     }
     report_summary(st, k->name, p ? p->reader.consumed : 0);
@@ -587,8 +595,12 @@ static const char *const import_extra[] = {"batch", "help", NULL};
 int cmd_import(int argc, char **argv)
 {
     const import_kind *k = NULL;
+    import_finish_fn finish = NULL;
     for (size_t i = 0; argc > 1 && i < sizeof kinds / sizeof kinds[0]; i++)
-        if (!strcmp(argv[1], kinds[i]->name)) k = kinds[i];
+        if (!strcmp(argv[1], kinds[i].kind->name)) {
+            k = kinds[i].kind;
+            finish = kinds[i].finish;
+        }
     if (cmd_flag(argc, argv, "help") || (argc > 1 && !strcmp(argv[1], "help"))) {
         usage(stdout);
         return 0;
@@ -612,7 +624,7 @@ int cmd_import(int argc, char **argv)
     if (rc == 0) {
         st.tty = isatty(STDERR_FILENO);
         st.started_us = clock_mono_us();
-        rc = run_import(k, db, f, path, (int)batch, &st);
+        rc = run_import(k, finish, db, f, path, (int)batch, &st);
         store_close(db);
     }
     if (f != stdin) fclose(f);

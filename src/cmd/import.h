@@ -31,6 +31,11 @@ typedef struct import_kind {
 extern const import_kind import_kind_contacts;
 extern const import_kind import_kind_articles;
 
+/* What a kind needs done once after a run that processed the whole file (imported: how many
+ * lines were new), in transactions of its own. Paired with its kind in import.c's table. */
+typedef int (*import_finish_fn)(store *db, int64_t imported, sn_err *e);
+int import_contacts_finish(store *db, int64_t imported, sn_err *e);
+
 /* Who imported changes are attributed to in the timeline and the audit log. */
 extern const actor import_actor;
 

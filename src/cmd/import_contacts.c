@@ -15,6 +15,7 @@
 #include "../core/bizhours.h"
 #include "../core/clock.h"
 #include "../domain/conversation.h"
+#include "../domain/settings.h"
 #include "../domain/sla.h"
 
 #include <inttypes.h>
@@ -337,6 +338,48 @@ static int contacts_apply(void *vctx, store *db, const void *item, int *duplicat
     if (r.duplicate) return 0;
     if (c->escalated_to && (rc = record_escalation(db, c, r.conversation_id, e)) < 0) return rc;
     return apply_outcome(db, c, r.conversation_id, e);
+}
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define CLOSE_BATCH 5000
+#define VACUUM_AFTER 10000 /* new lines that make PostgreSQL's statistics worth refreshing */
+
+/* After the replay, what the housekeeping sweep (conv_close_sweep) would do next: close the
+ * conversations solved more than close_after_days ago, as of when they became due. Done here in
+ * batches because a bulk import hands the sweep nearly every conversation at once, and one
+ * UPDATE of a million rows holds SQLite's write lock for many seconds (sign-ins fail meanwhile).
+ * Then, on PostgreSQL, refresh what a bulk load leaves stale until autovacuum comes — planner
+ * statistics and the visibility map — so reports get index-only scans at once. */
+int import_contacts_finish(store *db, int64_t imported, sn_err *e)
+{
+    if (imported == 0) return 0;
+    int64_t days = settings_int(db, "close_after_days", 4), changed;
+    int64_t args[] = {days * DAY_MS, clock_now_ms() - days * DAY_MS, CLOSE_BATCH};
+    do {
+        store_stmt *st;
+        if (store_begin_write(db) < 0 ||
+            store_prepare(db,
+                          "UPDATE conversations SET status = 'closed', closed_at = solved_at + ? "
+                          "WHERE id IN (SELECT id FROM conversations WHERE status = 'solved' "
+                          "AND solved_at < ? LIMIT ?)",
+                          &st) < 0) {
+            store_rollback(db);
+            return sn_fail(e, SN_EDB, NULL, "cannot close old conversations: %s", store_errmsg(db));
+        }
+        for (int i = 0; i < 3; i++)
+            store_bind_int(st, i + 1, args[i]);
+        int rc = store_step(st);
+        changed = rc == STORE_DONE ? store_changes(st) : 0;
+        store_finish(st);
+        if (rc < 0 || store_commit(db) < 0) {
+            store_rollback(db);
+            return sn_fail(e, SN_EDB, NULL, "cannot close old conversations: %s", store_errmsg(db));
+        }
+    } while (changed > 0);
+    if (store_kind_of(db) == STORE_POSTGRES && imported >= VACUUM_AFTER &&
+        store_exec(db, "VACUUM (ANALYZE) contacts, conversations") < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot vacuum: %s", store_errmsg(db));
+    return 0;
 }
 
 const import_kind import_kind_contacts = {

@@ -3,6 +3,7 @@
 #include "cmd.h"
 
 #include "../api/api.h"
+#include "../channels/email/email.h"
 #include "../core/log.h"
 #include "../http/http.h"
 #include "../hub/hub.h"
@@ -47,6 +48,8 @@ int cmd_serve(int argc, char **argv)
     };
     jobs_runner *jobs = NULL; /* background jobs (webhook deliveries), own connection */
     hub *live = NULL;         /* the live-update hub (GET /api/v1/stream), own thread */
+    email_poller *mail = NULL; /* IMAP polling of the mailboxes, own thread and connection */
+    email_init();              /* GMime, before any thread parses or composes mail */
     hub_options hub_opt = {
         .db = cfg.db,
         .ring_size = cfg.stream_ring,
@@ -59,8 +62,10 @@ int cmd_serve(int argc, char **argv)
         .bench_rate = cfg.stream_bench_rate,
     };
     if (api_init(&shared, &e) < 0 || jobs_start(&shared, &jobs, &e) < 0 ||
-        hub_start(&hub_opt, &live, &e) < 0 || http_server_start(&opt, &server, &e) < 0) {
+        hub_start(&hub_opt, &live, &e) < 0 || email_poller_start(&shared, &mail, &e) < 0 ||
+        http_server_start(&opt, &server, &e) < 0) {
         fprintf(stderr, "sanad: %s\n", e.message);
+        email_poller_stop(mail);
         hub_stop(live);
         hub_free(live);
         jobs_stop(jobs);
@@ -79,9 +84,11 @@ int cmd_serve(int argc, char **argv)
     log_info("signal %d: stopping", sig);
     hub_stop(live); /* closes the upgraded sockets, which HTTP stop would wait for */
     http_server_stop(server, 10000);
+    email_poller_stop(mail);
     jobs_stop(jobs);
     api_fini();
     hub_free(live);
+    email_fini();
     log_info("stopped");
     return 0;
 }

@@ -57,6 +57,22 @@ const config_option config_table[] = {
     {"stream-bench-rate", INT(stream_bench_rate), "0", 0, 100000,
      "TEST ONLY: publish this many synthetic bench.tick events per second to every live stream "
      "(bench/ws-fanout); 0 = off"},
+    {"mail-poll-seconds", INT(mail_poll_seconds), "30", 1, 3600,
+     "how often each mailbox with an imap_url is polled for unseen messages"},
+    {"mail-max-bytes", I64(mail_max_bytes), "26214400", 1024, 1073741824,
+     "largest raw email accepted (IMAP or mail-ingest); larger ones are logged and skipped"},
+    {"attachment-max-bytes", I64(attachment_max_bytes), "10485760", 1, 1073741824,
+     "largest attachment stored (email, form, document upload)"},
+    {"attachment-types", STR(attachment_types), "application/pdf,image/jpeg,image/png", 0, 0,
+     "comma-separated content types that may be stored, decided by content (libmagic)"},
+    {"clamd", STR(clamd), "", 0, 0,
+     "scan attachments with clamd's INSTREAM: unix:/run/clamav/clamd.ctl or HOST:PORT; "
+     "empty = no scan"},
+    {"remote-images", BOOL(remote_images), "0", 0, 1,
+     "keep remote images in sanitised email HTML (off: blocked, as they track the reader)"},
+    {"mail-fault", STR(mail_fault), "", 0, 0,
+     "TEST ONLY: kill the process at a point of IMAP ingestion (after-fetch, after-raw, "
+     "after-commit) to prove nothing is lost or duplicated; never set in production"},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -36,6 +36,13 @@ typedef struct config {
     int stream_queue_limit;    /* events a blocked stream client may fall behind before closing */
     int stream_ping_seconds;   /* keepalive ping interval; a peer silent for two is dropped */
     int stream_bench_rate;     /* test only: synthetic bench.tick events per second (0: off) */
+    int mail_poll_seconds;     /* IMAP polling interval */
+    int64_t mail_max_bytes;    /* largest raw email accepted */
+    int64_t attachment_max_bytes; /* largest stored attachment */
+    char attachment_types[512]; /* comma-separated content types (sniffed) that may be stored */
+    char clamd[256];           /* clamd address (unix:/path or host:port); "" = no scan */
+    int remote_images;         /* keep remote images in sanitised email HTML */
+    char mail_fault[32];       /* test only: crash at a named point of IMAP ingestion */
 } config;
 
 enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL };

@@ -3,6 +3,7 @@
 
 #include "audit.h"
 #include "events.h"
+#include "outbox.h"
 #include "routing.h"
 #include "settings.h"
 #include "sla.h"
@@ -361,6 +362,30 @@ static int join_conversation(store *db, const actor *who, int64_t id, int reopen
     return rc;
 }
 
+/* The conversation a threaded contact (an email reply) joins: the named one, or the one it was
+ * merged into; solved ones reopen; a closed one is final (0: the contact starts a new one). */
+static int find_thread(store *db, int64_t target, int64_t *id, int *reopen)
+{
+    *id = 0;
+    *reopen = 0;
+    for (int hops = 0; target && hops < 8; hops++) {
+        conv_row c;
+        int rc = conv_load(db, target, &c);
+        if (rc == SN_ENOTFOUND) return 0;
+        if (rc < 0) return rc;
+        if (c.merged_into) {
+            target = c.merged_into;
+            continue;
+        }
+        if (strcmp(c.status, "closed") != 0) {
+            *id = c.id;
+            *reopen = !strcmp(c.status, "solved");
+        }
+        return 0;
+    }
+    return 0;
+}
+
 /* An external id already imported: report the existing contact, write nothing. */
 static int find_external(store *db, const char *external_id, contact_result *out)
 {
@@ -397,8 +422,12 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     if (out->duplicate) return 0;
     if ((rc = customer_resolve(db, &in->customer, now, &cust_id, &created)) < 0) goto db_fail;
     int64_t conv_id = 0;
-    if (may_join && !created && (rc = find_joinable(db, cust_id, line, at, &conv_id, &reopen)) < 0)
+    if (in->conversation_id) {
+        if ((rc = find_thread(db, in->conversation_id, &conv_id, &reopen)) < 0) goto db_fail;
+    } else if (may_join && !created &&
+               (rc = find_joinable(db, cust_id, line, at, &conv_id, &reopen)) < 0) {
         goto db_fail;
+    }
     conv_row c;
     if (conv_id)
         rc = join_conversation(db, who, conv_id, reopen, now, &c);
@@ -407,7 +436,8 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     if (rc < 0) goto db_fail;
     if ((rc = insert_contact(db, in, c.id, cust_id, line, at, now, &contact)) < 0) goto db_fail;
     if ((rc = insert_message(db, c.id, contact, "inbound", channel_name(in->channel), 0,
-                             in->body ? in->body : "", NULL, "received", in->meta_json, at, NULL)) < 0 ||
+                             in->body ? in->body : "", NULL, "received", in->meta_json, at,
+                             &out->message_id)) < 0 ||
         (conv_id && (rc = count_joined_contact(db, c.id, in->body, now)) < 0))
         goto db_fail;
     out->contact_id = contact;
@@ -677,8 +707,12 @@ int conv_add_message(store *db, const actor *who, const char *agent_name, int64_
         rc = sn_fail_slug(e, SN_ECONFLICT, "conversation_closed", NULL, "the conversation is closed");
     if (rc == 0) rc = reply_text(db, &c, agent_name, in, &text, e);
     const char *channel = in->channel ? in->channel : c.channel;
+    int64_t mid = 0;
     if (rc == 0 && insert_message(db, id, 0, note ? "note" : "reply", note ? "" : channel, who->user_id,
-                                  text, in->template_code, note ? "" : "queued", NULL, now, message_id) < 0)
+                                  text, in->template_code, note ? "" : "queued", NULL, now, &mid) < 0)
+        rc = sn_fail(e, SN_EDB, NULL, "cannot add the message");
+    if (message_id) *message_id = mid;
+    if (rc == 0 && !note && outbox_enqueue(db, mid, channel, now) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot add the message");
     if (rc == 0 && !note && !c.first_response_at) {
         int64_t args[] = {now, id};

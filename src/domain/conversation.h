@@ -31,6 +31,8 @@ typedef struct contact_input {
     const char *meta_json;    /* channel metadata, or NULL */
     int historical;           /* an import of past contacts: no triggers, routing, automatic
                                  replies or webhook events — only the record */
+    int64_t conversation_id;  /* join exactly this conversation (email threading; a merged one
+                                 leads to where it was merged, a closed one starts anew), or 0 */
 } contact_input;
 
 typedef struct contact_result {
@@ -38,6 +40,7 @@ typedef struct contact_result {
     char number[32];
     int joined;    /* joined an existing conversation (or reopened one) */
     int duplicate; /* external_id seen before: nothing was written */
+    int64_t message_id; /* the inbound message written (0 for a duplicate) */
 } contact_result;
 
 /* The intake every channel uses. Runs in its own write transaction. */

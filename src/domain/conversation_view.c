@@ -1,6 +1,7 @@
 /* conversation_view.c — conversations as JSON: one with its timeline, and the filtered list. */
 #include "conversation.h"
 
+#include "attachment.h"
 #include "sla.h"
 #include "../core/clock.h"
 #include "../search/normalize.h"
@@ -109,6 +110,27 @@ static json_t *entry(const char *type, int64_t id, int64_t at)
     return o;
 }
 
+/* An email message also carries body_text, the sanitised body_html, its attachments (staff
+ * download URLs) and flags (what was repaired or noticed when it was received). */
+static int email_fields(store *db, json_t *m)
+{
+    json_t *em = json_object_get(json_object_get(m, "meta"), "email");
+    const char *channel = json_string_value(json_object_get(m, "channel")),
+               *type = json_string_value(json_object_get(m, "type"));
+    if (!channel || strcmp(channel, "email") != 0 || !type || strcmp(type, "message") != 0)
+        return 0;
+    json_object_set(m, "body_text", json_object_get(m, "body"));
+    json_t *html = json_object_get(em, "body_html"), *flags = json_object_get(em, "flags");
+    json_object_set(m, "body_html", html ? html : json_null());
+    json_object_set_new(m, "flags", flags ? json_incref(flags) : json_array());
+    if (html) json_object_del(em, "body_html");
+    if (flags) json_object_del(em, "flags");
+    json_t *files;
+    int rc = attachment_list_json(db, json_integer_value(json_object_get(m, "id")), &files);
+    json_object_set_new(m, "attachments", files);
+    return rc;
+}
+
 static int timeline_messages(store *db, int64_t conv, json_t *out)
 {
     store_stmt *st;
@@ -118,6 +140,7 @@ static int timeline_messages(store *db, int64_t conv, json_t *out)
                                "WHERE m.conversation_id = ? ORDER BY m.id", &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, conv);
+    size_t first = json_array_size(out);
     while ((rc = store_step(st)) == STORE_ROW) {
         const char *kind = store_col_text(st, 1);
         int64_t contact = store_col_int(st, 8);
@@ -140,6 +163,8 @@ static int timeline_messages(store *db, int64_t conv, json_t *out)
         json_array_append_new(out, m);
     }
     store_finish(st);
+    for (size_t i = first; rc >= 0 && i < json_array_size(out); i++)
+        if (email_fields(db, json_array_get(out, i)) < 0) rc = SN_EDB;
     return rc < 0 ? rc : 0;
 }
 

@@ -2,6 +2,7 @@
 #include "template.h"
 
 #include "audit.h"
+#include "outbox.h"
 #include "conversation.h"
 #include "sla.h"
 #include "../core/buf.h"
@@ -339,13 +340,15 @@ int template_after_hours(store *db, int64_t conversation_id, int channel, int64_
     if (rc < 0) return 0; /* a template that cannot render here is skipped, never blocks intake */
     if ((rc = store_prepare(db, "INSERT INTO messages (conversation_id, kind, channel, body, "
                                 "template_code, delivery, created_at) VALUES (?, 'auto_reply', ?, "
-                                "?, 'after_hours', 'queued', ?)", &st)) == 0) {
+                                "?, 'after_hours', 'queued', ?) RETURNING id", &st)) == 0) {
         store_bind_int(st, 1, conversation_id);
         store_bind_text(st, 2, channel_name(channel));
         store_bind_text(st, 3, text);
         store_bind_int(st, 4, at);
         rc = store_step(st);
+        int64_t mid = rc == STORE_ROW ? store_col_int(st, 0) : 0;
         store_finish(st);
+        if (rc == STORE_ROW) rc = outbox_enqueue(db, mid, channel_name(channel), at);
     }
     free(text);
     return rc < 0 ? rc : 0;

@@ -3,6 +3,7 @@
 #include "trigger.h"
 
 #include "audit.h"
+#include "outbox.h"
 #include "conversation.h"
 #include "escalation.h"
 #include "events.h"
@@ -868,7 +869,7 @@ static int apply_send_template(run_ctx *r, json_t *a, sn_err *e)
     rc = store_prepare(r->db,
                        "INSERT INTO messages (conversation_id, kind, channel, body, "
                        "template_code, delivery, created_at) VALUES (?, 'auto_reply', ?, "
-                       "?, ?, 'queued', ?)",
+                       "?, ?, 'queued', ?) RETURNING id",
                        &st);
     if (rc == 0) {
         store_bind_int(st, 1, r->id);
@@ -877,7 +878,9 @@ static int apply_send_template(run_ctx *r, json_t *a, sn_err *e)
         store_bind_text(st, 4, code);
         store_bind_int(st, 5, r->now);
         rc = store_step(st);
+        int64_t mid = rc == STORE_ROW ? store_col_int(st, 0) : 0;
         store_finish(st);
+        if (rc == STORE_ROW) rc = outbox_enqueue(r->db, mid, r->channel, r->now);
     }
     free(text);
     if (rc >= 0) rc = events_emit_conversation(r->db, "message.created", r->id, 0);

@@ -63,6 +63,8 @@ typedef int (*job_handler)(const job_ctx *ctx, const job *j, sn_err *e);
 
 /* The handlers, one file each. */
 int job_webhook_deliver(const job_ctx *ctx, const job *j, sn_err *e);
+/* Defined by the email channel (src/channels/email/deliver.c). */
+int job_email_deliver(const job_ctx *ctx, const job *j, sn_err *e);
 
 typedef struct jobs_runner jobs_runner;
 

@@ -23,6 +23,7 @@ static const struct {
     job_handler run;
 } job_kinds[] = {
     {"webhook", job_webhook_deliver},
+    {"email", job_email_deliver}, /* queued by outbox_enqueue */
 };
 
 /* After this many consecutive storage errors the connection is opened afresh. */

@@ -134,7 +134,8 @@ describe(`import and reports [${backend}]`, () => {
     const summary = (query = '') => supervisor.get(`/api/v1/reports/summary${query}`);
 
     before(async () => {
-        server = await startServer();
+        // No housekeeping during the file: its sweep would close the imported solved conversations.
+        server = await startServer({ extraArgs: ['--housekeeping-seconds', '86400'] });
         const admin = await server.login('admin');
         for (const [kind, code] of [['service-lines', LINE], ['departments', DEPT]]) {
             const r = await admin.post(`/api/v1/${kind}`, { code, name_ar: 'اختبار', name_en: 'Test' });
@@ -178,10 +179,12 @@ describe(`import and reports [${backend}]`, () => {
         assert.equal(q("SELECT COUNT(*) FROM contacts WHERE external_id LIKE 't-%'"), '9');
         assert.equal(q('SELECT COUNT(*) FROM conversations'), '8');
         assert.equal(q('SELECT COUNT(*) FROM customers'), '7');
-        assert.equal(q("SELECT status || ' ' || reopened || ' ' || escalated FROM conversations ORDER BY id"),
-            ['solved 0 0', 'solved 0 1', 'solved 0 0', 'pending 0 0', 'open 0 0', 'solved 0 0', 'solved 1 0',
-                'closed 0 0'].join('\n'));
-        assert.equal(q('SELECT COUNT(*) FROM conversations WHERE closed_at IS NOT NULL'), '1');
+        // Solved in 2021, long past close_after_days (4): the import closed them as the sweep
+        // would have, 4 days after they were solved; C9 came closed.
+        assert.equal(q("SELECT status || ' ' || reopened || ' ' || escalated || ' ' || " +
+            "COALESCE(closed_at - solved_at, -1) FROM conversations ORDER BY id"),
+        ['closed 0 0 345600000', 'closed 0 1 345600000', 'closed 0 0 345600000', 'pending 0 0 -1',
+            'open 0 0 -1', 'closed 0 0 345600000', 'closed 1 0 345600000', 'closed 0 0 0'].join('\n'));
         assert.equal(q("SELECT e.status FROM escalations e JOIN departments d ON d.id = e.department_id " +
             `WHERE d.code = '${DEPT}'`), 'resolved');
         assert.ok(Number(q("SELECT COUNT(*) FROM conversation_events WHERE kind = 'status'")) >= 7);
@@ -272,12 +275,21 @@ describe(`import and reports [${backend}]`, () => {
         expectError(await server.client().get('/api/v1/reports/summary'), 401);
     });
 
-    test('import from stdin, and the command line errors', () => {
+    test('import from stdin; a conversation solved within close_after_days stays solved', () => {
         const line = JSON.stringify({ external_id: 't-stdin', channel: 'chat', customer: person(30),
             received_at: '2021-03-02T06:00:00Z' });
-        const r = cli(['import', 'contacts', '--db', server.db, '-'], { input: `${line}\n` });
+        const hour = 3600 * 1000;
+        const recent = JSON.stringify({ external_id: 't-recent', channel: 'chat', customer: person(31),
+            received_at: new Date(Date.now() - 2 * hour).toISOString(), status: 'solved',
+            solved_at: new Date(Date.now() - hour).toISOString() });
+        const r = cli(['import', 'contacts', '--db', server.db, '-'], { input: `${line}\n${recent}\n` });
         assert.equal(r.code, 0, out(r));
-        assert.match(r.stdout, /1 imported, 0 duplicates, 0 rejected/, out(r));
+        assert.match(r.stdout, /2 imported, 0 duplicates, 0 rejected/, out(r));
+        assert.equal(server.sql("SELECT v.status FROM conversations v JOIN contacts c ON c.conversation_id = v.id " +
+            "WHERE c.external_id = 't-recent'").trim(), 'solved');
+    });
+
+    test('the command line errors', () => {
         const missing = importFile(path.join(server.dir, 'no-such-file.jsonl'));
         assert.equal(missing.code, 1, out(missing));
         const kind = cli(['import', 'nonsense', '--db', server.db, file]);

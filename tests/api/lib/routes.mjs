@@ -96,6 +96,19 @@ export const ROUTES = [
     { method: 'GET', path: '/api/v1/kb/synonyms', allow: ['admin', 'supervisor'], expect: 200 },
     { method: 'GET', path: '/api/v1/kb/analytics', allow: ['admin', 'supervisor', 'service_owner'], expect: 200 },
     { method: 'GET', path: '/api/v1/kb/export', allow: ['admin', 'supervisor', 'service_owner'], expect: 200 },
+    // Email channel (the rules are in mail_*.test.mjs).
+    { method: 'GET', path: '/api/v1/mailboxes', allow: ['admin'], expect: 200 },
+    {
+        method: 'POST',
+        path: '/api/v1/mailboxes',
+        allow: ['admin'],
+        expect: 201,
+        prepare: () => {
+            const name = unique('mb').toLowerCase();
+            return { body: { name, address: `${name}@sanad.test` } };
+        },
+    },
+    { method: 'GET', path: '/api/v1/mail/inbound', allow: ['admin', 'supervisor'], expect: 200 },
 ];
 
 export function allowed(route, role) {
