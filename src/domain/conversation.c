@@ -764,22 +764,39 @@ int conv_merge(store *db, const actor *who, int64_t into, int64_t other, sn_err 
     return rc;
 }
 
-int conv_close_sweep(store *db, int64_t now, int *closed)
+/* Closing runs in batches of CLOSE_BATCH, one short transaction each, so a backlog of
+ * thousands (after an import) never holds the write lock long enough to stall sign-ins. */
+#define CLOSE_BATCH 1000
+
+static int close_batch(store *db, int64_t now, int64_t before, int *n)
 {
-    int64_t days = settings_int(db, "close_after_days", 4);
     store_stmt *st;
     int rc = store_begin_write(db);
     if (rc < 0) return rc;
-    rc = store_prepare(db, "UPDATE conversations SET status = 'closed', closed_at = ? "
-                           "WHERE status = 'solved' AND solved_at < ?", &st);
+    rc = store_prepare(db, "UPDATE conversations SET status = 'closed', closed_at = ? WHERE id IN "
+                           "(SELECT id FROM conversations WHERE status = 'solved' AND solved_at < ? "
+                           "ORDER BY solved_at LIMIT ?)", &st);
     if (rc == 0) {
         store_bind_int(st, 1, now);
-        store_bind_int(st, 2, now - days * DAY_MS);
+        store_bind_int(st, 2, before);
+        store_bind_int(st, 3, CLOSE_BATCH);
         rc = store_step(st);
-        *closed = rc == STORE_DONE ? (int)store_changes(st) : 0;
+        *n = rc == STORE_DONE ? (int)store_changes(st) : 0;
         store_finish(st);
     }
     if (rc >= 0 && store_commit(db) == 0) return 0;
     store_rollback(db);
     return SN_EDB;
+}
+
+int conv_close_sweep(store *db, int64_t now, int *closed)
+{
+    int64_t before = now - settings_int(db, "close_after_days", 4) * DAY_MS;
+    int n = 0, rc;
+    *closed = 0;
+    do {
+        if ((rc = close_batch(db, now, before, &n)) < 0) return rc;
+        *closed += n;
+    } while (n == CLOSE_BATCH);
+    return 0;
 }

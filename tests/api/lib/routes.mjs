@@ -34,6 +34,7 @@ export const ROUTES = [
     },
     { method: 'GET', path: '/api/v1/me', allow: 'any', expect: 200 },
     { method: 'GET', path: '/api/v1/staff', allow: 'any', expect: 200 },
+    { method: 'GET', path: '/api/v1/reports/summary', allow: ['admin', 'supervisor'], expect: 200 },
     {
         method: 'POST',
         path: '/api/v1/tokens',
