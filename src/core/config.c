@@ -73,6 +73,9 @@ const config_option config_table[] = {
     {"mail-fault", STR(mail_fault), "", 0, 0,
      "TEST ONLY: kill the process at a point of IMAP ingestion (after-fetch, after-raw, "
      "after-commit) to prove nothing is lost or duplicated; never set in production"},
+    {"upload-request-limit", I64(upload_request_limit), "33554432", 1024, 4294967296,
+     "largest multipart/form-data request body (portal file uploads), bytes; other bodies keep "
+     "body-limit"},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
