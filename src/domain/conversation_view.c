@@ -111,12 +111,20 @@ static json_t *entry(const char *type, int64_t id, int64_t at)
 }
 
 /* An email message also carries body_text, the sanitised body_html, its attachments (staff
- * download URLs) and flags (what was repaired or noticed when it was received). */
+ * download URLs) and flags (what was repaired or noticed when it was received); a contact-form
+ * message carries its attachments. */
 static int email_fields(store *db, json_t *m)
 {
     json_t *em = json_object_get(json_object_get(m, "meta"), "email");
     const char *channel = json_string_value(json_object_get(m, "channel")),
                *type = json_string_value(json_object_get(m, "type"));
+    if (channel && !strcmp(channel, "form") && type && !strcmp(type, "message")) {
+        /* the contact form's uploads, downloadable by staff like an email's */
+        json_t *files;
+        int rc = attachment_list_json(db, json_integer_value(json_object_get(m, "id")), &files);
+        json_object_set_new(m, "attachments", files);
+        return rc;
+    }
     if (!channel || strcmp(channel, "email") != 0 || !type || strcmp(type, "message") != 0)
         return 0;
     json_object_set(m, "body_text", json_object_get(m, "body"));

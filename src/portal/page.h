@@ -98,8 +98,8 @@ typedef struct portal_page {
 } portal_page;
 
 /* Render page p with data (a JSON object, borrowed; this adds to it: lang, dir, other_lang,
- * t (the strings of c->lang), assets (URL of each asset by its name with '.' and '-' → '_', e.g.
- * assets.help_css), home (the module's home in this language) and base (absolute URL of the
+ * is_en, t (the strings of c->lang), assets (URL of each asset by its name with '.' and '-' →
+ * '_', e.g. assets.help_css), home (the module's home in this language) and base (absolute URL of the
  * site, no trailing slash)). Sets Content-Type, Content-Language, ETag (a hash of the body) and
  * Cache-Control, and answers 304 without a body when If-None-Match names that ETag. Fails
  * (SN_EINTERNAL / SN_ETOOLARGE) only on a broken template or an oversized page; nothing is sent
@@ -173,6 +173,7 @@ int portal_rate_take(const char *scope, const char *client, int burst, int64_t i
 /* ---- the modules ----------------------------------------------------------------------------- */
 
 extern const portal_module help_module;
+extern const portal_module contact_module; /* /contact and /track (contact.c, track.c) */
 
 /* ---- the core's own start-up (portal.c calls these from portal_init) ------------------------- */
 

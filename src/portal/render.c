@@ -337,6 +337,7 @@ static void add_site_keys(portal_ctx *c, const bundle *b, json_t *data)
     json_object_set_new(data, "lang", json_string(en ? "en" : "ar"));
     json_object_set_new(data, "dir", json_string(en ? "ltr" : "rtl"));
     json_object_set_new(data, "other_lang", json_string(en ? "ar" : "en"));
+    json_object_set_new(data, "is_en", json_boolean(en));
     json_object_set(data, "t", b->strings[en]);
     json_object_set(data, "assets", b->assets);
     json_object_set_new(data, "home", json_string(home));

@@ -66,7 +66,8 @@ static int load_message(store *db, outgoing *o)
     store_stmt *st;
     int rc = store_prepare(db, "SELECT m.conversation_id, m.kind, m.delivery, m.body, v.number, "
                                "v.subject, v.customer_id, COALESCE(b.message_id, ''), "
-                               "COALESCE(b.mailbox_id, 0) FROM messages m JOIN conversations v "
+                               "COALESCE(b.mailbox_id, 0), COALESCE(b.to_addr, '') FROM "
+                               "messages m JOIN conversations v "
                                "ON v.id = m.conversation_id LEFT JOIN mail_outbound b ON "
                                "b.message_row = m.id WHERE m.id = ?", &st);
     if (rc < 0) return rc;
@@ -82,6 +83,8 @@ static int load_message(store *db, outgoing *o)
         o->customer = store_col_int(st, 6);
         o->msgid = store_col_text(st, 7)[0] ? strdup(store_col_text(st, 7)) : NULL;
         o->mb.id = store_col_int(st, 8);
+        /* an address fixed when the message was queued (the contact form's confirmation) */
+        snprintf(o->to, sizeof o->to, "%s", store_col_text(st, 9));
     }
     store_finish(st);
     return rc < 0 ? rc : (rc == STORE_ROW ? 0 : SN_ENOTFOUND);
