@@ -87,8 +87,9 @@ static int issue_code(store *db, int64_t conv, const char *lang, int64_t now, ch
     form_code_normalize(code, norm, sizeof norm);
     code_hash(salt, norm, hash);
     store_stmt *st;
-    int rc = store_prepare(db, "INSERT INTO form_tracking (conversation_id, salt, code_hash, lang, "
-                               "created_at) VALUES (?, ?, ?, ?, ?)",
+    int rc = store_prepare(db,
+                           "INSERT INTO form_tracking (conversation_id, salt, code_hash, lang, "
+                           "created_at) VALUES (?, ?, ?, ?, ?)",
                            &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, conv);
@@ -103,8 +104,7 @@ static int issue_code(store *db, int64_t conv, const char *lang, int64_t now, ch
 
 /* ---- writing a contact ----------------------------------------------------------------------- */
 
-static int attach_files(store *db, const form_file *files, int n, int64_t message_id,
-                        int64_t now)
+static int attach_files(store *db, const form_file *files, int n, int64_t message_id, int64_t now)
 {
     for (int i = 0; i < n; i++) {
         attachment_meta m = {files[i].filename, files[i].declared_type, NULL, 0, message_id};
@@ -145,10 +145,11 @@ static int queue_confirmation(store *db, const form_submission *in, const form_r
                  "اللذين ظهرا لك عند الإرسال.",
                  r->number, in->track_url ? in->track_url : "/track");
     store_stmt *st;
-    int rc = store_prepare(db, "INSERT INTO messages (conversation_id, kind, channel, body, "
-                               "template_code, delivery, meta, created_at) VALUES (?, "
-                               "'auto_reply', 'email', ?, 'form_confirmation', 'queued', ?, ?) "
-                               "RETURNING id",
+    int rc = store_prepare(db,
+                           "INSERT INTO messages (conversation_id, kind, channel, body, "
+                           "template_code, delivery, meta, created_at) VALUES (?, "
+                           "'auto_reply', 'email', ?, 'form_confirmation', 'queued', ?, ?) "
+                           "RETURNING id",
                            &st);
     if (rc < 0) return rc;
     char *meta = meta_json("confirmation", in->lang, 0);
@@ -283,9 +284,10 @@ int form_track_find(store *db, const char *number, const char *code, int64_t *co
     normalize_token(number, 0, num, sizeof num);
     form_code_normalize(code, norm, sizeof norm);
     store_stmt *st;
-    if (store_prepare(db, "SELECT t.conversation_id, t.salt, t.code_hash FROM form_tracking t "
-                          "JOIN conversations v ON v.id = t.conversation_id WHERE v.number = ? "
-                          "ORDER BY t.id",
+    if (store_prepare(db,
+                      "SELECT t.conversation_id, t.salt, t.code_hash FROM form_tracking t "
+                      "JOIN conversations v ON v.id = t.conversation_id WHERE v.number = ? "
+                      "ORDER BY t.id",
                       &st) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot read the request");
     store_bind_text(st, 1, num);
@@ -330,8 +332,9 @@ static json_t *message_files(store *db, int64_t message_id)
 static int view_messages(store *db, int64_t conv, json_t *list)
 {
     store_stmt *st;
-    if (store_prepare(db, "SELECT id, kind, body, created_at FROM messages WHERE conversation_id "
-                          "= ? AND kind IN ('inbound', 'reply', 'auto_reply') ORDER BY id",
+    if (store_prepare(db,
+                      "SELECT id, kind, body, created_at FROM messages WHERE conversation_id "
+                      "= ? AND kind IN ('inbound', 'reply', 'auto_reply') ORDER BY id",
                       &st) < 0)
         return SN_EDB;
     store_bind_int(st, 1, conv);
@@ -341,9 +344,9 @@ static int view_messages(store *db, int64_t conv, json_t *list)
         char at[40];
         clock_iso8601(store_col_int(st, 3), at, sizeof at);
         const char *kind = store_col_text(st, 1);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "body", store_col_text(st, 2),
-                                              "from", strcmp(kind, "inbound") ? "center" : "citizen",
-                                              "at", at));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s}", "body", store_col_text(st, 2), "from",
+                                        strcmp(kind, "inbound") ? "center" : "citizen", "at", at));
         json_array_append_new(ids, json_integer(store_col_int(st, 0)));
     }
     store_finish(st);
@@ -357,8 +360,9 @@ static int view_messages(store *db, int64_t conv, json_t *list)
 int form_track_view_json(store *db, int64_t conversation_id, json_t **out, sn_err *e)
 {
     store_stmt *st;
-    if (store_prepare(db, "SELECT number, status, subject, created_at FROM conversations WHERE "
-                          "id = ?",
+    if (store_prepare(db,
+                      "SELECT number, status, subject, created_at FROM conversations WHERE "
+                      "id = ?",
                       &st) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot read the request");
     store_bind_int(st, 1, conversation_id);
@@ -387,9 +391,10 @@ static int conversation_owner(store *db, int64_t conv, contact_input *ci, char *
                               char *subject, size_t subject_cap, sn_err *e)
 {
     store_stmt *st;
-    if (store_prepare(db, "SELECT v.customer_id, COALESCE(s.code, ''), v.subject FROM "
-                          "conversations v LEFT "
-                          "JOIN service_lines s ON s.id = v.service_line_id WHERE v.id = ?",
+    if (store_prepare(db,
+                      "SELECT v.customer_id, COALESCE(s.code, ''), v.subject FROM "
+                      "conversations v LEFT "
+                      "JOIN service_lines s ON s.id = v.service_line_id WHERE v.id = ?",
                       &st) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot read the request");
     store_bind_int(st, 1, conv);

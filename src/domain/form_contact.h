@@ -40,11 +40,11 @@ typedef struct form_submission {
     const char *service_line; /* a code of service_lines, or NULL */
     const char *subject;
     const char *message;
-    const char *lang;         /* ar | en: of the page, and of the confirmation */
-    const char *track_url;    /* absolute URL of the tracking page, for the confirmation */
+    const char *lang;      /* ar | en: of the page, and of the confirmation */
+    const char *track_url; /* absolute URL of the tracking page, for the confirmation */
     const form_file *files;
     int nfiles;
-    const char *ip;           /* for the message's meta (who sent it from where) */
+    const char *ip; /* for the message's meta (who sent it from where) */
 } form_submission;
 
 typedef struct form_receipt {

@@ -28,8 +28,8 @@
 #include <string.h>
 
 #define CONTACT_PURPOSE "contact"
-#define CONTACT_BURST 10         /* submissions one address may send at once… */
-#define CONTACT_REFILL_MS 60000  /* …then one a minute */
+#define CONTACT_BURST 10        /* submissions one address may send at once… */
+#define CONTACT_REFILL_MS 60000 /* …then one a minute */
 #define NAME_MAX_CHARS 200
 #define SUBJECT_MAX_CHARS 200
 #define MESSAGE_MAX_CHARS 5000
@@ -40,8 +40,10 @@
 void contact_set_lang(portal_ctx *c)
 {
     const char *l = http_query(c->req, "lang");
-    if (l && !strcmp(l, "en")) c->lang = "en";
-    else if (l && !strcmp(l, "ar")) c->lang = "ar";
+    if (l && !strcmp(l, "en"))
+        c->lang = "en";
+    else if (l && !strcmp(l, "ar"))
+        c->lang = "ar";
 }
 
 void contact_href(portal_ctx *c, const char *path, char *out, size_t cap)
@@ -103,8 +105,8 @@ char *contact_text(const char *in, int multiline, size_t *chars)
 
 static attachment_policy policy_of(const config *cfg)
 {
-    attachment_policy p = {cfg->data, cfg->attachment_max_bytes, cfg->attachment_types,
-                           cfg->clamd, 0};
+    attachment_policy p = {cfg->data, cfg->attachment_max_bytes, cfg->attachment_types, cfg->clamd,
+                           0};
     return p;
 }
 
@@ -129,10 +131,10 @@ int contact_files_check(portal_ctx *c, const contact_body *b, const char *name, 
         if (rc == 0) continue;
         snprintf(e->field, sizeof e->field, "%s", name);
         *status = sn_err_http_status(rc);
-        *msg = rc == SN_ETOOLARGE  ? "err_attachment_too_large"
-               : rc == SN_EMEDIA   ? "err_attachment_type"
+        *msg = rc == SN_ETOOLARGE      ? "err_attachment_too_large"
+               : rc == SN_EMEDIA       ? "err_attachment_type"
                : rc == SN_EUNAVAILABLE ? "err_attachment_scan"
-                                   : "err_attachment_infected";
+                                       : "err_attachment_infected";
         if (rc == SN_ETOOLARGE) snprintf(e->slug, sizeof e->slug, "file_too_large");
         if (rc == SN_EMEDIA) snprintf(e->slug, sizeof e->slug, "file_type_not_allowed");
         return rc;
@@ -140,8 +142,7 @@ int contact_files_check(portal_ctx *c, const contact_body *b, const char *name, 
     return 0;
 }
 
-int contact_files_write(portal_ctx *c, const contact_body *b, const char *name, int n,
-                        sn_err *e)
+int contact_files_write(portal_ctx *c, const contact_body *b, const char *name, int n, sn_err *e)
 {
     for (int i = 0, k = 0; b->multipart && i < b->mp.nfiles && k < n; i++) {
         const portal_upload *u = &b->mp.files[i];
@@ -157,8 +158,8 @@ int contact_files_write(portal_ctx *c, const contact_body *b, const char *name, 
 /* ---- the form -------------------------------------------------------------------------------- */
 
 typedef struct form_state {
-    json_t *values; /* what to show in each field */
-    json_t *errors; /* field → message (in the page's language) */
+    json_t *values;         /* what to show in each field */
+    json_t *errors;         /* field → message (in the page's language) */
     const char *form_error; /* a message above the form, or NULL */
     int files_dropped;      /* files had been chosen: say they must be chosen again */
 } form_state;
@@ -200,13 +201,13 @@ static int render_form(portal_ctx *c, const form_state *s, int status, sn_err *e
     contact_href(c, "/contact", action, sizeof action);
     snprintf(other, sizeof other, "/contact%s", strcmp(c->lang, "en") ? "?lang=en" : "");
     json_t *errors = s->errors ? json_incref(s->errors) : json_object();
-    json_t *data = json_pack(
-        "{s:s, s:O, s:o, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "title",
-        portal_string(c, "contact_title"), "v", s->values, "errors", errors, "lines",
-        line_options(c, json_string_value(json_object_get(s->values, "service_line"))), "token",
-        token, "kb_session", session, "action", action, "switch_href", other, "has_errors",
-        json_object_size(errors) > 0 || s->form_error, "files_dropped", s->files_dropped,
-        "noindex", status != 200);
+    json_t *data =
+        json_pack("{s:s, s:O, s:o, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "title",
+                  portal_string(c, "contact_title"), "v", s->values, "errors", errors, "lines",
+                  line_options(c, json_string_value(json_object_get(s->values, "service_line"))),
+                  "token", token, "kb_session", session, "action", action, "switch_href", other,
+                  "has_errors", json_object_size(errors) > 0 || s->form_error, "files_dropped",
+                  s->files_dropped, "noindex", status != 200);
     if (s->form_error) json_object_set_new(data, "form_error", json_string(s->form_error));
     char track[64];
     contact_href(c, "/track", track, sizeof track);
@@ -231,8 +232,8 @@ static int form_page(portal_ctx *c, sn_err *e)
 
 typedef struct submission {
     form_state st;
-    int status;             /* of the first error */
-    sn_err first;           /* the first error, for JSON */
+    int status;   /* of the first error */
+    sn_err first; /* the first error, for JSON */
     char *name, *subject, *message;
     char national_id[IDENTITY_MAX], mobile[IDENTITY_MAX], email[IDENTITY_MAX];
     char line[128];
@@ -242,8 +243,8 @@ typedef struct submission {
 
 /* Record a field's error (the first one decides the JSON answer and the status); slug NULL:
  * the code's own. */
-static void field_error_slug(portal_ctx *c, submission *s, const char *field, int code,
-                             int status, const char *key, const char *slug, const char *message)
+static void field_error_slug(portal_ctx *c, submission *s, const char *field, int code, int status,
+                             const char *key, const char *slug, const char *message)
 {
     if (!json_object_get(s->st.errors, field))
         json_object_set_new(s->st.errors, field, json_string(portal_string(c, key)));
@@ -321,10 +322,10 @@ static int receipt_page(portal_ctx *c, const form_receipt *r, sn_err *e)
     char track[64], other[64];
     contact_href(c, "/track", track, sizeof track);
     snprintf(other, sizeof other, "/contact%s", strcmp(c->lang, "en") ? "?lang=en" : "");
-    json_t *data = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b}", "title",
-                             portal_string(c, "done_title"), "number", r->number, "code", r->code,
-                             "confirmation", r->confirmation, "track_href", track, "switch_href",
-                             other, "noindex", 1);
+    json_t *data =
+        json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b}", "title", portal_string(c, "done_title"),
+                  "number", r->number, "code", r->code, "confirmation", r->confirmation,
+                  "track_href", track, "switch_href", other, "noindex", 1);
     portal_page p = {"done", 201, PORTAL_CACHE_NONE, NULL};
     int rc = portal_render(c, &p, data, e);
     json_decref(data);
@@ -355,8 +356,9 @@ static int refuse(portal_ctx *c, submission *s, const contact_body *b, sn_err *e
 static void note_submitted(portal_ctx *c, const char *session)
 {
     size_t n = strlen(session);
-    if (!n || n > SESSION_MAX || strspn(session, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                 "0123456789-_") != n)
+    if (!n || n > SESSION_MAX ||
+        strspn(session, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789-_") != n)
         return;
     sn_err ignored;
     if (kb_search_submitted(c->db, session, &ignored) < 0)
@@ -402,22 +404,26 @@ static int submit(portal_ctx *c, sn_err *e)
         portal_base_url(c, base, sizeof base);
         contact_href(c, "/track", track, sizeof track);
         snprintf(track_url, sizeof track_url, "%s%s", base, track);
-        form_submission in = {s.name,          s.national_id[0] ? s.national_id : NULL,
+        form_submission in = {s.name,
+                              s.national_id[0] ? s.national_id : NULL,
                               s.mobile[0] ? s.mobile : NULL,
                               s.email[0] ? s.email : NULL,
                               s.line[0] ? s.line : NULL,
-                              s.subject,       s.message,
-                              c->lang,         track_url,
-                              s.files,         s.nfiles,
+                              s.subject,
+                              s.message,
+                              c->lang,
+                              track_url,
+                              s.files,
+                              s.nfiles,
                               c->req->ip};
         form_receipt r;
         rc = contact_files_write(c, &b, "attachments", s.nfiles, e);
         if (rc == 0) rc = form_submit(c->db, &in, c->now, &r, e);
         if (rc == 0) note_submitted(c, contact_field(&b, "kb_session"));
         if (rc == 0 && portal_wants_json(c))
-            http_respond_json(c->req, 201,
-                              json_pack("{s:s, s:s}", "conversation_number", r.number,
-                                        "tracking_code", r.code));
+            http_respond_json(
+                c->req, 201,
+                json_pack("{s:s, s:s}", "conversation_number", r.number, "tracking_code", r.code));
         else if (rc == 0)
             rc = receipt_page(c, &r, e);
         if (rc == 0) http_set_header(c->req, "Cache-Control", "no-store");
@@ -430,10 +436,10 @@ static int submit(portal_ctx *c, sn_err *e)
 /* ---- the module ------------------------------------------------------------------------------ */
 
 static const portal_route routes[] = {
-    {"GET", "/contact", form_page, "ar"},       {"GET", "/contact/en", form_page, "en"},
-    {"POST", "/contact", submit, "ar"},         {"POST", "/contact/en", submit, "en"},
-    {"GET", "/track", track_page, "ar"},        {"GET", "/track/en", track_page, "en"},
-    {"POST", "/track", track_lookup, "ar"},     {"POST", "/track/en", track_lookup, "en"},
+    {"GET", "/contact", form_page, "ar"},        {"GET", "/contact/en", form_page, "en"},
+    {"POST", "/contact", submit, "ar"},          {"POST", "/contact/en", submit, "en"},
+    {"GET", "/track", track_page, "ar"},         {"GET", "/track/en", track_page, "en"},
+    {"POST", "/track", track_lookup, "ar"},      {"POST", "/track/en", track_lookup, "en"},
     {"POST", "/track/reply", track_reply, "ar"}, {"POST", "/track/en/reply", track_reply, "en"},
 };
 

@@ -37,8 +37,7 @@ void contact_href(portal_ctx *c, const char *path, char *out, size_t cap);
 int contact_files_check(portal_ctx *c, const contact_body *b, const char *name, form_file *out,
                         int *n, int *status, const char **msg, sn_err *e);
 /* Write checked files to the store (durably) before the transaction that refers to them. */
-int contact_files_write(portal_ctx *c, const contact_body *b, const char *name, int n,
-                        sn_err *e);
+int contact_files_write(portal_ctx *c, const contact_body *b, const char *name, int n, sn_err *e);
 
 /* A text field trimmed into a malloc'd string (NULL when out of memory); *chars its length in
  * characters. Control characters other than newline and tab are dropped. */

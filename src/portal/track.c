@@ -71,9 +71,9 @@ static int lookup_form(portal_ctx *c, const char *number, int status, sn_err *e)
 {
     char action[64];
     contact_href(c, "/track", action, sizeof action);
-    json_t *data = json_pack("{s:s, s:s, s:s, s:b, s:b}", "title", portal_string(c, "track_title"),
-                             "number", number, "action", action, "not_found", status == 404,
-                             "noindex", 1);
+    json_t *data =
+        json_pack("{s:s, s:s, s:s, s:b, s:b}", "title", portal_string(c, "track_title"), "number",
+                  number, "action", action, "not_found", status == 404, "noindex", 1);
     set_switch(c, data);
     portal_page p = {"track", status, status == 200 ? PORTAL_CACHE_REVALIDATE : PORTAL_CACHE_NONE,
                      NULL};
@@ -88,16 +88,17 @@ static void decorate(portal_ctx *c, json_t *view)
     char key[48];
     snprintf(key, sizeof key, "status_%s", json_string_value(json_object_get(view, "status")));
     const char *label = portal_string(c, key);
-    json_object_set_new(view, "status_label",
-                        json_string(*label ? label : json_string_value(json_object_get(view, "status"))));
+    json_object_set_new(
+        view, "status_label",
+        json_string(*label ? label : json_string_value(json_object_get(view, "status"))));
     size_t i;
     json_t *m;
     json_array_foreach(json_object_get(view, "messages"), i, m)
     {
         int citizen = !strcmp(json_string_value(json_object_get(m, "from")), "citizen");
         json_object_set_new(m, "citizen", json_boolean(citizen));
-        json_object_set_new(m, "who", json_string(portal_string(c, citizen ? "from_citizen"
-                                                                           : "from_center")));
+        json_object_set_new(
+            m, "who", json_string(portal_string(c, citizen ? "from_citizen" : "from_center")));
         const char *at = json_string_value(json_object_get(m, "at"));
         char shown[32];
         snprintf(shown, sizeof shown, "%.10s %.5s", at, at && strlen(at) > 16 ? at + 11 : "");
@@ -105,12 +106,13 @@ static void decorate(portal_ctx *c, json_t *view)
         json_object_set_new(m, "has_files",
                             json_boolean(json_array_size(json_object_get(m, "attachments")) > 0));
     }
-    json_object_set_new(view, "none", json_boolean(json_array_size(json_object_get(view, "messages")) == 0));
+    json_object_set_new(view, "none",
+                        json_boolean(json_array_size(json_object_get(view, "messages")) == 0));
 }
 
 typedef struct case_extra {
-    const char *reply;        /* the reply text to keep after an error */
-    const char *reply_error;  /* its message */
+    const char *reply;       /* the reply text to keep after an error */
+    const char *reply_error; /* its message */
     int files_dropped;
     const form_receipt *done; /* a reply was added */
     const char *code;         /* the code to carry in the reply form */
@@ -126,15 +128,16 @@ static int case_page(portal_ctx *c, int64_t conv, const case_extra *x, int statu
     portal_form_token(c, REPLY_PURPOSE, token, sizeof token);
     contact_href(c, "/track/reply", action, sizeof action);
     json_t *data = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b}", "title",
-                             portal_string(c, "case_title"), "case", view, "token", token,
-                             "action", action, "code", x->code, "reply", x->reply ? x->reply : "",
+                             portal_string(c, "case_title"), "case", view, "token", token, "action",
+                             action, "code", x->code, "reply", x->reply ? x->reply : "",
                              "files_dropped", x->files_dropped, "noindex", 1);
     if (x->reply_error) json_object_set_new(data, "reply_error", json_string(x->reply_error));
     if (x->done) {
         json_object_set_new(data, "added", json_true());
         if (x->done->code[0])
-            json_object_set_new(data, "new_case", json_pack("{s:s, s:s}", "number", x->done->number,
-                                                            "code", x->done->code));
+            json_object_set_new(
+                data, "new_case",
+                json_pack("{s:s, s:s}", "number", x->done->number, "code", x->done->code));
     }
     set_switch(c, data);
     portal_page p = {"case", status, PORTAL_CACHE_NONE, NULL};
@@ -150,8 +153,8 @@ static int case_json(portal_ctx *c, int64_t conv, sn_err *e)
     json_t *view;
     int rc = form_track_view_json(c->db, conv, &view, e);
     if (rc < 0) return rc;
-    json_t *out = json_pack("{s:O, s:O, s:[]}", "status", json_object_get(view, "status"),
-                            "number", json_object_get(view, "number"), "messages");
+    json_t *out = json_pack("{s:O, s:O, s:[]}", "status", json_object_get(view, "status"), "number",
+                            json_object_get(view, "number"), "messages");
     size_t i;
     json_t *m;
     json_array_foreach(json_object_get(view, "messages"), i, m)
@@ -184,7 +187,8 @@ int track_page(portal_ctx *c, sn_err *e)
     if (rc == 0)
         rc = find_case(c, number ? number : "", code ? code : "",
                        portal_wants_json(c) ? "json" : "page", &conv, e);
-    if (rc == SN_ENOTFOUND && !portal_wants_json(c)) return lookup_form(c, number ? number : "", 404, e);
+    if (rc == SN_ENOTFOUND && !portal_wants_json(c))
+        return lookup_form(c, number ? number : "", 404, e);
     if (rc < 0) return rc;
     if (portal_wants_json(c)) return case_json(c, conv, e);
     case_extra x = {NULL, NULL, 0, NULL, code};
@@ -217,8 +221,7 @@ int track_lookup(portal_ctx *c, sn_err *e)
 }
 
 /* The reply's text and files; on a refusal the case again with the message (or the envelope). */
-static int reply_checked(portal_ctx *c, contact_body *b, int64_t conv, const char *code,
-                         sn_err *e)
+static int reply_checked(portal_ctx *c, contact_body *b, int64_t conv, const char *code, sn_err *e)
 {
     size_t chars = 0;
     char *text = contact_text(contact_field(b, "message"), 1, &chars);
