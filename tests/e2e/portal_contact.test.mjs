@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { startServer } from '../api/lib/harness.mjs';
 import { serviceLine, article } from '../api/lib/help.mjs';
 import { PDF, PNG } from '../api/lib/contact.mjs';
-import { chromiumMissing, launch, newPage, screenshot } from './lib/browser.mjs';
+import { appMissing, chromiumMissing, launch, newPage, screenshot, signIn } from './lib/browser.mjs';
 
 const skip = chromiumMissing();
 
@@ -17,6 +17,7 @@ describe('contact form and tracking in the browser', { skip: skip ?? false }, ()
     let browser;
     let closeBrowser;
     let line;
+    let submittedNumber = null;
 
     before(async () => {
         server = await startServer();
@@ -137,6 +138,22 @@ describe('contact form and tracking in the browser', { skip: skip ?? false }, ()
         assert.deepEqual(bodies.map((b) => b.trim()), ['دفعت الرسوم مرتين وأرجو إعادة المبلغ الزائد.', 'أرفقت صورة كشف الحساب أيضًا.']);
         await screenshot(page, 'track-case-ar');
 
+        assert.deepEqual(problems, []);
+        await context.close();
+        submittedNumber = number;
+    });
+
+    test('the agent sees the form conversation with its files as downloads', { skip: appMissing() ?? false }, async () => {
+        assert.ok(submittedNumber, 'the first test submitted a form');
+        const id = Number(server.sql(`SELECT id FROM conversations WHERE number = '${submittedNumber}'`).trim());
+        const { page, context, problems } = await newPage(browser);
+        await signIn(page, server.url, server.users.agent);
+        await page.goto(`${server.url}/app/inbox/${id}`);
+        await page.waitForSelector('.bubble-files a');
+        const names = await page.locator('.bubble-files a').allTextContents();
+        assert.deepEqual(names, ['الإيصال.pdf', 'كشف.png']);
+        assert.match(await page.locator('.bubble-files a').first().getAttribute('href'), /^\/api\/v1\/attachments\/\d+$/);
+        await screenshot(page, 'agent-form-files-ar');
         assert.deepEqual(problems, []);
         await context.close();
     });

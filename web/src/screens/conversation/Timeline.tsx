@@ -27,8 +27,34 @@ function Bubble({ e, side, title, children }: { e: TimelineEntry; side: 'in' | '
             <div class="bubble-body" dir="auto">
                 {e.body}
             </div>
+            <Files e={e} />
             {children}
         </li>
+    );
+}
+
+interface FileRef {
+    id: number;
+    filename?: string;
+    size?: number;
+    url?: string;
+}
+
+// Files that came with a message (email, contact form): staff-only downloads.
+function Files({ e }: { e: TimelineEntry }) {
+    const files = Array.isArray(e.attachments) ? (e.attachments as FileRef[]) : [];
+    if (!files.length) return null;
+    return (
+        <ul class="bubble-files" aria-label={t('timeline.attachments')}>
+            {files.map((f) => (
+                <li key={f.id}>
+                    <a href={f.url ?? `/api/v1/attachments/${f.id}`} download>
+                        <bdi>{f.filename || t('timeline.attachment')}</bdi>
+                    </a>
+                    {typeof f.size === 'number' && <span class="file-size"> ({Math.max(1, Math.round(f.size / 1024))} KB)</span>}
+                </li>
+            ))}
+        </ul>
     );
 }
 
