@@ -67,6 +67,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.config_file, "");
     assert_int_equal(c.threads, 8);
     assert_int_equal(c.body_limit, 1048576);
+    assert_int_equal(c.upload_request_limit, 33554432);
     assert_int_equal(c.secure_cookies, 0);
     assert_int_equal(c.session_idle_minutes, 30);
     assert_int_equal(c.session_absolute_hours, 12);
@@ -372,6 +373,8 @@ static void test_out_of_range_ints_rejected(void **state)
     int_rejected("threads", "99999999999999999999");
     int_rejected("body-limit", "1023");
     int_rejected("body-limit", "1073741825");
+    int_rejected("upload-request-limit", "1023");
+    int_rejected("upload-request-limit", "4294967297");
     int_rejected("session-idle-minutes", "10081");
     int_rejected("session-absolute-hours", "721");
     int_rejected("session-absolute-hours", "0");
