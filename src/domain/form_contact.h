@@ -44,7 +44,7 @@ typedef struct form_submission {
     const char *track_url; /* absolute URL of the tracking page, for the confirmation */
     const form_file *files;
     int nfiles;
-    const char *ip; /* for the message's meta (who sent it from where) */
+    const char *ip; /* the sender's address (kept in logs, not with the message) */
 } form_submission;
 
 typedef struct form_receipt {

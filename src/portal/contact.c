@@ -28,8 +28,8 @@
 #include <string.h>
 
 #define CONTACT_PURPOSE "contact"
-#define CONTACT_BURST 10        /* submissions one address may send at once… */
-#define CONTACT_REFILL_MS 60000 /* …then one a minute */
+#define CONTACT_BURST 20        /* submissions one address may send at once… */
+#define CONTACT_REFILL_MS 30000 /* …then one every 30 s */
 #define NAME_MAX_CHARS 200
 #define SUBJECT_MAX_CHARS 200
 #define MESSAGE_MAX_CHARS 5000

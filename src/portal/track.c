@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOOKUP_BURST 10
-#define LOOKUP_REFILL_MS 10000
-#define REPLY_BURST 10
-#define REPLY_REFILL_MS 60000
+#define LOOKUP_BURST 20
+#define LOOKUP_REFILL_MS 5000
+#define REPLY_BURST 20
+#define REPLY_REFILL_MS 30000
 #define REPLY_PURPOSE "track-reply"
 #define REPLY_MAX_CHARS 5000
 #define NUMBER_MAX 40

@@ -338,7 +338,7 @@ describe(`contact form [${backend}]`, () => {
             const c = server.client({ ip });
             const f = await openForm(c);
             let last;
-            for (let i = 0; i < 15; i++) {
+            for (let i = 0; i < 40; i++) {
                 last = await send(c, f, citizen({ name: '' }), [], { json: false });
                 if (last.status === 429) {
                     break;

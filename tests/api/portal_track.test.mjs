@@ -203,7 +203,7 @@ describe(`request tracking [${backend}]`, () => {
         assert.ok(mine, show({ status: 200, text: JSON.stringify(audit).slice(0, 2000) }));
         assert.ok(!JSON.stringify(rows).includes(s.code));
         let last;
-        for (let i = 0; i < 20; i++) {
+        for (let i = 0; i < 40; i++) {
             last = await lookup(c, s.number, 'WRNG-CODE-XXXX');
             if (last.status === 429) {
                 break;
