@@ -444,7 +444,19 @@ static const portal_route routes[] = {
 };
 
 static const char *const prefixes[] = {"/contact", "/track", NULL};
-static const char *const disallow[] = {"/contact", "/track", NULL};
+static const char *const disallow[] = {"/track", NULL};
+
+/* The form's two pages belong in the sitemap; tracking pages do not. */
+static int contact_sitemap(portal_ctx *c, json_t *urls, sn_err *e)
+{
+    char base[300], loc[400];
+    portal_base_url(c, base, sizeof base);
+    snprintf(loc, sizeof loc, "%s/contact", base);
+    json_array_append_new(urls, json_pack("{s:s}", "loc", loc));
+    snprintf(loc, sizeof loc, "%s/contact/en", base);
+    json_array_append_new(urls, json_pack("{s:s}", "loc", loc));
+    return 0;
+}
 
 static int contact_init(const config *cfg, sn_err *e)
 {
@@ -453,5 +465,6 @@ static int contact_init(const config *cfg, sn_err *e)
 }
 
 const portal_module contact_module = {
-    "contact", prefixes, routes, sizeof routes / sizeof routes[0], NULL, disallow, contact_init,
+    "contact",       prefixes, routes,       sizeof routes / sizeof routes[0],
+    contact_sitemap, disallow, contact_init,
 };

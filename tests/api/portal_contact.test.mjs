@@ -72,6 +72,15 @@ describe(`contact form [${backend}]`, () => {
         });
     });
 
+    test('the form is in the sitemap; tracking pages are kept out of robots', async () => {
+        const c = server.client();
+        const map = await c.get('/sitemap.xml');
+        expectStatus(map, 200);
+        assert.ok(map.text.includes(`<loc>${server.url}/contact</loc>`) && map.text.includes(`<loc>${server.url}/contact/en</loc>`));
+        const robots = await c.get('/robots.txt');
+        assert.match(robots.text, /^Disallow: \/track$/m);
+    });
+
     describe('a submission', () => {
         test('JSON: 201 with number and code; a form conversation with the files; code stored hashed; confirmation queued', async () => {
             const c = server.client();
