@@ -158,6 +158,11 @@ void api_dispatch(http_req *req)
     char allow[64];
     sn_err e;
     sn_err_clear(&e);
+    if (req->body_too_large && !portal_owns(req->path)) { /* portal pages answer 413 as pages */
+        sn_fail(&e, SN_ETOOLARGE, NULL, "the request body is larger than %zu bytes", req->body.max);
+        http_respond_error(req, &e);
+        return;
+    }
     if (http_static_owns(req->path)) {
         http_static_serve(req);
         return;

@@ -40,6 +40,7 @@ int cmd_serve(int argc, char **argv)
         .listen = cfg.listen,
         .threads = cfg.threads,
         .body_limit = (size_t)cfg.body_limit,
+        .upload_limit = (size_t)cfg.upload_request_limit,
         .access_log = cfg.access_log,
         .trusted_proxies = cfg.trusted_proxies,
         .app = api_dispatch,

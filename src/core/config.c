@@ -76,6 +76,9 @@ const config_option config_table[] = {
     {"sms-gateway-url", STR(sms_gateway_url), "", 0, 0,
      "SMS adapter: POST {\"to\",\"text\"} as JSON to this http(s) URL (one-time codes, "
      "document review notices); empty = no SMS"},
+    {"upload-request-limit", I64(upload_request_limit), "33554432", 1024, 4294967296,
+     "largest multipart/form-data request body (portal file uploads), bytes; other bodies keep "
+     "body-limit"},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 

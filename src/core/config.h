@@ -44,6 +44,7 @@ typedef struct config {
     int remote_images;         /* keep remote images in sanitised email HTML */
     char mail_fault[32];       /* test only: crash at a named point of IMAP ingestion */
     char sms_gateway_url[512]; /* SMS adapter: POST {"to","text"} JSON here; "" = no SMS */
+    int64_t upload_request_limit; /* bytes of a multipart/form-data request body */
 } config;
 
 enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL };

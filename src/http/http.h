@@ -2,8 +2,10 @@
  * application callback, plus request accessors, response builders, the router and metrics.
  *
  * Request life cycle (one http_req per request, freed in one go after the response):
- *     headers arrive ─> body read into req->body (capped: over the cap → 413 without calling
- *     the app) ─> app(req) ─> the app sets exactly one response ─> access log + metrics.
+ *     headers arrive ─> body read into req->body (capped at body_limit, or upload_limit for
+ *     multipart/form-data: past the cap the rest is dropped and req->body_too_large set — the
+ *     app must then answer 413, as JSON or as a page) ─> app(req) ─> the app sets exactly one
+ *     response ─> access log + metrics.
  * Every response carries X-Request-Id and the security headers (http_security_headers).
  * Knows nothing of users or databases. */
 #ifndef SANAD_HTTP_H
@@ -41,7 +43,7 @@ typedef struct http_req {
     char request_id[24];
     char ip[64];                 /* client address (X-Forwarded-For when from a trusted proxy) */
     buf body;
-    int body_too_large;
+    int body_too_large;          /* the body passed its cap: the app answers 413 */
     int bad_uri;                 /* the raw URI held %00 */
     int64_t start_us;
 
@@ -74,6 +76,7 @@ typedef struct http_server_options {
     const char *listen;         /* HOST:PORT; port 0 picks a free one */
     int threads;
     size_t body_limit;
+    size_t upload_limit;        /* cap of multipart/form-data bodies (0: body_limit) */
     int access_log;
     const char *trusted_proxies; /* comma-separated addresses whose X-Forwarded-For we believe */
     http_app_fn app;

@@ -1,4 +1,5 @@
-/* server.c — libmicrohttpd glue: body collection with a cap, one app callback per request,
+/* server.c — libmicrohttpd glue: body collection with a cap (body_limit; upload_limit for
+ * multipart/form-data), one app callback per request,
  * security headers, access log, metrics, graceful stop. */
 #include "http.h"
 
@@ -253,7 +254,14 @@ static http_req *req_new(http_server *s, struct MHD_Connection *conn, const char
     req->path = url;
     req->route = -1;
     req->start_us = clock_mono_us();
-    buf_init(&req->body, s->opt.body_limit);
+    /* File uploads (multipart/form-data) get their own, larger cap; every other body keeps
+     * body_limit. Over the cap the rest is read and dropped and the app answers 413. */
+    const char *ctype =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    while (ctype && *ctype == ' ')
+        ctype++;
+    int upload = ctype && !strncasecmp(ctype, "multipart/form-data", 19) && s->opt.upload_limit;
+    buf_init(&req->body, upload ? s->opt.upload_limit : s->opt.body_limit);
     crypto_token(req->request_id, sizeof req->request_id, 12);
     client_ip(s, req);
     return req;
@@ -294,11 +302,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (req->bad_uri) {
         sn_err e;
         sn_fail(&e, SN_EINVALID, NULL, "the request URI holds an encoded NUL byte");
-        http_respond_error(req, &e);
-    } else if (req->body_too_large) {
-        sn_err e;
-        sn_fail(&e, SN_ETOOLARGE, NULL, "the request body is larger than %zu bytes",
-                s->opt.body_limit);
         http_respond_error(req, &e);
     } else {
         s->opt.app(req);

@@ -22,6 +22,7 @@
 #ifndef SANAD_PORTAL_PAGE_H
 #define SANAD_PORTAL_PAGE_H
 
+#include "multipart.h"
 #include "portal.h"
 
 #include <jansson.h>
@@ -114,6 +115,10 @@ void portal_text(portal_ctx *c, const char *content_type, const char *body, size
 void portal_redirect(portal_ctx *c, int status, const char *location);
 /* The error page for e (see the top of this file), in c->lang. */
 void portal_error(portal_ctx *c, const sn_err *e);
+/* 1 when the client asked for JSON (Accept names application/json and not text/html): the
+ * portal's own scripts. The dispatcher then answers a handler's error with the API's JSON
+ * envelope instead of the error page, and handlers that support it answer JSON. */
+int portal_wants_json(const portal_ctx *c);
 
 /* The site's absolute base URL (public-url, else http://HOST from a well-formed Host header,
  * else http://LISTEN), without a trailing slash, into out. */
@@ -132,6 +137,13 @@ void portal_number(long long n, const char *lang, char *out, size_t cap);
  * of repeated names wins); *out is the caller's. SN_EMEDIA for another Content-Type, SN_ETOOLARGE
  * past PORTAL_FORM_MAX, SN_EINVALID for bad escapes or text that is not UTF-8. */
 int portal_form_parse(portal_ctx *c, json_t **out, sn_err *e);
+
+/* The fields and files of a multipart/form-data body (see multipart.h for the rules and errors):
+ * files over max_file bytes or more than max_files of them are refused (SN_ETOOLARGE), and so is
+ * a body the HTTP core cut at upload-request-limit (slug request_too_large). *out is
+ * initialised even on error; free it with portal_multipart_fini. */
+int portal_multipart_parse(portal_ctx *c, size_t max_file, int max_files, portal_multipart *out,
+                           sn_err *e);
 
 /* CSRF protection without a login: a signed double-submit token.
  * The visitor gets a cookie (sanad_form, or __Host-sanad_form with secure-cookies) holding an

@@ -235,6 +235,9 @@ static int route(portal_ctx *c, int m, size_t prefix_len, sn_err *e)
     }
     const portal_route *pr = &modules[m]->routes[index];
     c->lang = pr->lang;
+    if (c->req->body_too_large) /* past upload-request-limit (or body-limit) */
+        return sn_fail_slug(e, SN_ETOOLARGE, "request_too_large", NULL,
+                            "the request body is too large");
     if (!c->db) return sn_fail(e, SN_EUNAVAILABLE, NULL, "database unavailable");
     return pr->handler(c, e);
 }
@@ -249,5 +252,14 @@ void portal_dispatch(http_req *req, store *db)
     sn_err e;
     sn_err_clear(&e);
     int rc = m < 0 ? site_file(&c, &e) : route(&c, m, prefix_len, &e);
-    if (rc < 0) portal_error(&c, &e);
+    if (rc < 0 && portal_wants_json(&c))
+        http_respond_error(req, &e);
+    else if (rc < 0)
+        portal_error(&c, &e);
+}
+
+int portal_wants_json(const portal_ctx *c)
+{
+    const char *accept = http_header_get(c->req, "Accept");
+    return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
 }

@@ -4,7 +4,8 @@
  * The portal owns some URL prefixes (/help…, /sitemap.xml, /robots.txt — see the modules in
  * portal.c); api_dispatch asks portal_owns first and hands those requests to portal_dispatch
  * with this thread's database connection. Everything the portal answers is HTML (or XML/text),
- * never the JSON error envelope. Page modules are built with page.h. */
+ * never the JSON error envelope — unless the request says Accept: application/json (the portal's
+ * own scripts; see portal_wants_json). Page modules are built with page.h. */
 #ifndef SANAD_PORTAL_H
 #define SANAD_PORTAL_H
 
