@@ -173,6 +173,7 @@ int portal_rate_take(const char *scope, const char *client, int burst, int64_t i
 /* ---- the modules ----------------------------------------------------------------------------- */
 
 extern const portal_module help_module;
+extern const portal_module documents_module;
 
 /* ---- the core's own start-up (portal.c calls these from portal_init) ------------------------- */
 

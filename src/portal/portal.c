@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const portal_module *const modules[] = {&help_module, NULL};
+static const portal_module *const modules[] = {&help_module, &documents_module, NULL};
 
 #define MAX_ROUTES 64
 
