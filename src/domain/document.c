@@ -737,14 +737,23 @@ int doc_file_row(store *db, const actor *who, int64_t doc_id, attachment_row *ou
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
     if ((rc = may_see(db, who, d.conversation, e)) < 0) return rc;
     store_stmt *st;
-    if (store_prepare(db, "SELECT a.id FROM documents d JOIN attachments a ON a.id = "
-                          "d.attachment_id WHERE d.id = ?", &st) < 0)
+    if (store_prepare(db, "SELECT a.id, a.size, COALESCE(a.message_id, 0), a.sha256, "
+                          "a.content_type, a.filename FROM documents d JOIN attachments a ON a.id "
+                          "= d.attachment_id WHERE d.id = ?", &st) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot read");
     store_bind_int(st, 1, doc_id);
-    int64_t att = (rc = store_step(st)) == STORE_ROW ? store_col_int(st, 0) : 0;
+    memset(out, 0, sizeof *out);
+    if ((rc = store_step(st)) == STORE_ROW) {
+        out->id = store_col_int(st, 0);
+        out->size = store_col_int(st, 1);
+        out->message_id = store_col_int(st, 2);
+        out->conversation_id = d.conversation;
+        snprintf(out->sha256, sizeof out->sha256, "%s", store_col_text(st, 3));
+        snprintf(out->content_type, sizeof out->content_type, "%s", store_col_text(st, 4));
+        snprintf(out->filename, sizeof out->filename, "%s", store_col_text(st, 5));
+    }
     store_finish(st);
-    if (!att) return sn_fail(e, SN_ENOTFOUND, NULL, "no such document");
-    if ((rc = attachment_get(db, who, att, out, e)) < 0) return rc;
+    if (rc != STORE_ROW) return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot read") : sn_fail(e, SN_ENOTFOUND, NULL, "no such document");
     if (audit_read(db, who, "document.download", doc_id, d.conversation) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot record the read");
     return 0;
@@ -824,6 +833,7 @@ static int review_write(store *db, const actor *who, const doc_row *d, const doc
     store_finish(st);
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
     if (!changed) return sn_fail_slug(e, SN_ECONFLICT, "not_pending", NULL, "the document is not pending review");
+    rc = 0;
     char *text = notice_text(db, d, in, accept, reason);
     int64_t mid = 0;
     if (!text || insert_notice(db, who, d, text, now, &mid) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot queue the notice");
