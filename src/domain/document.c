@@ -473,7 +473,7 @@ static int submission_write(store *db, const docsub_input *in, int64_t line,
         else
             json_array_append_new(docs, json_pack("{s:I, s:I, s:s}", "document_id", (json_int_t)doc,
                                                   "type_id", (json_int_t)in->files[i].type_id,
-                                                  "type", type_name(types, ntypes, in->files[i].type_id, "ar")));
+                                                  "document_type", type_name(types, ntypes, in->files[i].type_id, "ar")));
     }
     if (rc == 0 && timeline(db, res.conversation_id, NULL, "documents_submitted",
                             json_pack("{s:s, s:O, s:s}", "reference", reference, "documents", docs,
@@ -634,7 +634,7 @@ static int replace_write(store *db, const doc_row *d, const doc_upload *up, int6
         return sn_fail(e, SN_EDB, NULL, "cannot save the document");
     return timeline(db, res.conversation_id, NULL, "document_replaced",
                     json_pack("{s:s, s:I, s:I, s:s}", "reference", d->reference, "document_id",
-                              (json_int_t)doc, "replaces_id", (json_int_t)d->id, "type",
+                              (json_int_t)doc, "replaces_id", (json_int_t)d->id, "document_type",
                               d->type_name), now) < 0
                ? sn_fail(e, SN_EDB, NULL, "cannot save the document")
                : 0;
@@ -839,7 +839,7 @@ static int review_write(store *db, const actor *who, const doc_row *d, const doc
     if (!text || insert_notice(db, who, d, text, now, &mid) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot queue the notice");
     free(text);
     json_t *detail = json_pack("{s:s, s:I, s:s, s:I, s:s}", "reference", d->reference,
-                               "document_id", (json_int_t)d->id, "type", d->type_name,
+                               "document_id", (json_int_t)d->id, "document_type", d->type_name,
                                "notice_message_id", (json_int_t)mid, "notified_by",
                                d->notify_channel);
     if (!accept) json_object_set_new(detail, "reason_template", json_string(in->reason_template));

@@ -32,8 +32,9 @@
 #define PURPOSE "documents"
 #define FILES_MAX 32
 #define IDENTIFY_BURST 5, 120000 /* lookups per address: 5, then one per 2 min */
-#define ID_BURST 5, 600000       /* lookups and codes per national ID: 5, then one per 10 min */
-#define SEND_BURST 3, 60000      /* codes per address */
+#define ID_BURST 10, 60000       /* lookups per national ID: 10, then one a minute */
+#define ID_SEND_BURST 4, 120000  /* codes per national ID: 4, then one per 2 min */
+#define SEND_BURST 4, 60000      /* codes per address */
 #define VERIFY_BURST 20, 3000    /* tries per address (each code allows 5) */
 #define UPLOAD_BURST 10, 30000   /* uploads per address */
 
@@ -222,6 +223,7 @@ static int send(portal_ctx *c, sn_err *e)
                                          contacts_json(c, list, n)), c, "msg_choose"), e);
     }
     json_decref(form);
+    if ((rc = portal_rate_take("documents-send-id", nid, ID_SEND_BURST, c->now, e)) < 0) return rc;
     rc = docotp_issue(c->db, c->cfg->data, customer, &list[i], c->lang, c->now, handle, e);
     if (rc < 0) return rc;
     return code_page(c, 200, handle, list[i].masked, NULL, 0, e);
