@@ -413,7 +413,7 @@ static int upload_page(portal_ctx *c, const char *code, json_t *types, json_t *e
     char path[200], action[300];
     snprintf(path, sizeof path, "/documents/services/%s", code);
     url(c, path, action, sizeof action);
-    json_t *data = json_pack("{s:O, s:s}", "types", types, "action", action);
+    json_t *data = json_pack("{s:O, s:s, s:b}", "types", types, "action", action, "signed_in", 1);
     if (errors && json_object_size(errors)) with_error(data, c, "msg_fix_fields");
     return page(c, "upload", status, data, e);
 }
