@@ -60,7 +60,8 @@ static int types_of(api_ctx *c, char *out, size_t cap, const char **result, sn_e
     {
         const char *t = json_string_value(v);
         size_t len = strlen(t);
-        if (n + len + 2 >= cap) return sn_fail(e, SN_EUNPROCESSABLE, "allowed_types", "too many types");
+        if (n + len + 2 >= cap)
+            return sn_fail(e, SN_EUNPROCESSABLE, "allowed_types", "too many types");
         n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "", t);
     }
     if (!doctype_types_valid(out))
@@ -76,9 +77,11 @@ static int fields_of(api_ctx *c, doctype_fields *f, char *types, size_t cap, sn_
     f->name_ar = api_body_str(c, "name_ar");
     f->name_en = api_body_str(c, "name_en");
     json_t *v;
-    if ((v = json_object_get(c->body, "mandatory"))) f->has_mandatory = 1, f->mandatory = json_is_true(v);
+    if ((v = json_object_get(c->body, "mandatory")))
+        f->has_mandatory = 1, f->mandatory = json_is_true(v);
     if ((v = json_object_get(c->body, "active"))) f->has_active = 1, f->active = json_is_true(v);
-    if ((v = json_object_get(c->body, "position"))) f->has_position = 1, f->position = (int)json_integer_value(v);
+    if ((v = json_object_get(c->body, "position")))
+        f->has_position = 1, f->position = (int)json_integer_value(v);
     if ((v = json_object_get(c->body, "max_bytes")))
         f->has_max_bytes = 1, f->max_bytes = json_integer_value(v);
     return types_of(c, types, cap, &f->allowed_types, e);
@@ -177,8 +180,10 @@ int api_documents_review(api_ctx *c, sn_err *e)
 static void download_headers(http_req *req, const char *filename)
 {
     char value[900];
-    size_t n = (size_t)snprintf(value, sizeof value, "attachment; filename=\"document\"; filename*=UTF-8''");
-    for (const unsigned char *p = (const unsigned char *)filename; *p && n + 4 < sizeof value; p++) {
+    size_t n = (size_t)snprintf(value, sizeof value,
+                                "attachment; filename=\"document\"; filename*=UTF-8''");
+    for (const unsigned char *p = (const unsigned char *)filename; *p && n + 4 < sizeof value;
+         p++) {
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
             strchr("!#$&+-.^_`|~", *p))
             value[n++] = (char)*p;

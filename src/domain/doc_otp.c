@@ -21,7 +21,8 @@
 
 enum { SMS_MAX_ATTEMPTS = 8, NOTICE_MAX_ATTEMPTS = 8 };
 
-static int mac_hex(const char *data_dir, enum keyring_purpose purpose, const char *msg, char out[65])
+static int mac_hex(const char *data_dir, enum keyring_purpose purpose, const char *msg,
+                   char out[65])
 {
     unsigned char key[KEYRING_KEY_BYTES], mac[crypto_auth_hmacsha256_BYTES];
     sn_err e;
@@ -40,10 +41,12 @@ int docotp_contacts(store *db, const char *national_id, int64_t *customer_id, do
     *n = 0;
     *customer_id = 0;
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT i.kind, i.value, i.customer_id FROM customer_identities i "
-                               "WHERE i.customer_id = (SELECT customer_id FROM customer_identities "
-                               "WHERE kind = 'national_id' AND value = ?) AND i.kind IN ('email', "
-                               "'phone') ORDER BY i.kind, i.id", &st);
+    int rc = store_prepare(db,
+                           "SELECT i.kind, i.value, i.customer_id FROM customer_identities i "
+                           "WHERE i.customer_id = (SELECT customer_id FROM customer_identities "
+                           "WHERE kind = 'national_id' AND value = ?) AND i.kind IN ('email', "
+                           "'phone') ORDER BY i.kind, i.id",
+                           &st);
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
     store_bind_text(st, 1, national_id);
     while ((rc = store_step(st)) == STORE_ROW && *n < DOC_CONTACTS_MAX) {
@@ -66,8 +69,10 @@ static int insert_job(store *db, const char *kind, json_t *payload, int max_atte
     char *text = json_dumps(payload, JSON_COMPACT);
     json_decref(payload);
     store_stmt *st;
-    int rc = text ? store_prepare(db, "INSERT INTO jobs (kind, payload, run_at, max_attempts, "
-                                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", &st)
+    int rc = text ? store_prepare(db,
+                                  "INSERT INTO jobs (kind, payload, run_at, max_attempts, "
+                                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                  &st)
                   : SN_EINTERNAL;
     if (rc == 0) {
         store_bind_text(st, 1, kind);
@@ -97,11 +102,15 @@ int docotp_queue_sms(store *db, const char *to, const char *sealed_text, int64_t
 static void code_text(const char *lang, const char *code, char *out, size_t size)
 {
     if (!strcmp(lang, "en"))
-        snprintf(out, size, "Your code to submit documents to Sanad is %s. It is valid for 10 "
-                            "minutes. Never share it with anyone.", code);
+        snprintf(out, size,
+                 "Your code to submit documents to Sanad is %s. It is valid for 10 "
+                 "minutes. Never share it with anyone.",
+                 code);
     else
-        snprintf(out, size, "رمز التحقق لتقديم المستندات في سند هو %s، صالح لمدة 10 دقائق. لا "
-                            "تشاركه مع أحد.", code);
+        snprintf(out, size,
+                 "رمز التحقق لتقديم المستندات في سند هو %s، صالح لمدة 10 دقائق. لا "
+                 "تشاركه مع أحد.",
+                 code);
 }
 
 static int queue_code(store *db, const char *data_dir, const doc_contact *to, const char *lang,
@@ -133,16 +142,21 @@ static int insert_otp(store *db, int64_t customer_id, const doc_contact *to, con
     int64_t args[] = {now, customer_id};
     store_stmt *st;
     /* A new code voids the ones before it: only the latest can open a session. */
-    int rc = store_prepare(db, "UPDATE document_otps SET state = 'void' WHERE state = 'open' AND "
-                               "(expires_at < ? OR customer_id = ?)", &st);
+    int rc = store_prepare(db,
+                           "UPDATE document_otps SET state = 'void' WHERE state = 'open' AND "
+                           "(expires_at < ? OR customer_id = ?)",
+                           &st);
     if (rc < 0) return rc;
-    for (int i = 0; i < 2; i++) store_bind_int(st, i + 1, args[i]);
+    for (int i = 0; i < 2; i++)
+        store_bind_int(st, i + 1, args[i]);
     rc = store_step(st);
     store_finish(st);
     if (rc < 0) return rc;
-    if ((rc = store_prepare(db, "INSERT INTO document_otps (handle, customer_id, channel, "
-                                "destination, lang, code_hash, expires_at, created_at) VALUES (?, "
-                                "?, ?, ?, ?, ?, ?, ?)", &st)) < 0)
+    if ((rc = store_prepare(db,
+                            "INSERT INTO document_otps (handle, customer_id, channel, "
+                            "destination, lang, code_hash, expires_at, created_at) VALUES (?, "
+                            "?, ?, ?, ?, ?, ?, ?)",
+                            &st)) < 0)
         return rc;
     store_bind_text(st, 1, handle);
     store_bind_int(st, 2, customer_id);
@@ -172,7 +186,8 @@ int docotp_issue(store *db, const char *data_dir, int64_t customer_id, const doc
     char code[8], hash[65];
     snprintf(code, sizeof code, "%06" PRIu32, randombytes_uniform(1000000));
     crypto_token(handle, DOC_HANDLE_SIZE, 24);
-    if (code_hash(data_dir, handle, code, hash) < 0) return sn_fail(e, SN_EINTERNAL, NULL, "no key");
+    if (code_hash(data_dir, handle, code, hash) < 0)
+        return sn_fail(e, SN_EINTERNAL, NULL, "no key");
     int rc = store_begin_write(db);
     if (rc == 0) rc = insert_otp(db, customer_id, to, lang, handle, hash, now);
     if (rc == 0) rc = queue_code(db, data_dir, to, lang, code, now);
@@ -194,11 +209,13 @@ typedef struct otp_state {
 static int otp_read(store *db, const char *handle, otp_state *o)
 {
     store_stmt *st;
-    int rc = store_prepare(db, store_kind_of(db) == STORE_POSTGRES
-                                   ? "SELECT id, customer_id, expires_at, attempts, state, "
-                                     "code_hash FROM document_otps WHERE handle = ? FOR UPDATE"
-                                   : "SELECT id, customer_id, expires_at, attempts, state, "
-                                     "code_hash FROM document_otps WHERE handle = ?", &st);
+    int rc = store_prepare(db,
+                           store_kind_of(db) == STORE_POSTGRES
+                               ? "SELECT id, customer_id, expires_at, attempts, state, "
+                                 "code_hash FROM document_otps WHERE handle = ? FOR UPDATE"
+                               : "SELECT id, customer_id, expires_at, attempts, state, "
+                                 "code_hash FROM document_otps WHERE handle = ?",
+                           &st);
     if (rc < 0) return rc;
     store_bind_text(st, 1, handle);
     if ((rc = store_step(st)) == STORE_ROW) {
@@ -216,8 +233,10 @@ static int otp_read(store *db, const char *handle, otp_state *o)
 static int otp_set(store *db, int64_t id, const char *state, int attempts, int64_t used_at)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "UPDATE document_otps SET state = ?, attempts = ?, used_at = ? "
-                               "WHERE id = ?", &st);
+    int rc = store_prepare(db,
+                           "UPDATE document_otps SET state = ?, attempts = ?, used_at = ? "
+                           "WHERE id = ?",
+                           &st);
     if (rc < 0) return rc;
     store_bind_text(st, 1, state);
     store_bind_int(st, 2, attempts);
@@ -239,7 +258,8 @@ static int judge(const char *data_dir, otp_state *o, const char *handle, const c
     *attempts = o->attempts;
     *state = o->state;
     if (strcmp(o->state, "open") != 0)
-        return sn_fail_slug(e, SN_EUNPROCESSABLE, "code_void", "code", "the code is no longer valid");
+        return sn_fail_slug(e, SN_EUNPROCESSABLE, "code_void", "code",
+                            "the code is no longer valid");
     if (now > o->expires_at) {
         *state = "void";
         return sn_fail_slug(e, SN_EUNPROCESSABLE, "code_expired", "code", "the code has expired");
@@ -273,14 +293,16 @@ int docotp_verify(store *db, const char *data_dir, const char *handle, const cha
     int rc = otp_read(db, handle, &o);
     if (rc < 0) {
         store_rollback(db);
-        return rc == SN_ENOTFOUND ? sn_fail(e, rc, NULL, "no such code") : sn_fail(e, SN_EDB, NULL, "cannot read");
+        return rc == SN_ENOTFOUND ? sn_fail(e, rc, NULL, "no such code")
+                                  : sn_fail(e, SN_EDB, NULL, "cannot read");
     }
     const char *state;
     int attempts;
     int verdict = judge(data_dir, &o, handle, code ? code : "", now, &state, &attempts, out, e);
     /* Every try is counted before the answer is given, whatever it is. */
     if (strcmp(state, o.state) || attempts != o.attempts) {
-        if (otp_set(db, o.id, state, attempts, verdict == 0 ? now : 0) < 0 || store_commit(db) < 0) {
+        if (otp_set(db, o.id, state, attempts, verdict == 0 ? now : 0) < 0 ||
+            store_commit(db) < 0) {
             store_rollback(db);
             return sn_fail(e, SN_EDB, NULL, "cannot save");
         }
@@ -317,7 +339,8 @@ int doc_session_check(const char *data_dir, const char *value, int64_t now, int6
     if (sodium_memcmp(want, last + 1, 64) != 0) return SN_EUNAUTH;
     long long c = 0, o = 0, x = 0;
     char tail;
-    if (sscanf(msg, "%lld.%lld.%lld%c", &c, &o, &x, &tail) != 3 || c <= 0 || o <= 0) return SN_EUNAUTH;
+    if (sscanf(msg, "%lld.%lld.%lld%c", &c, &o, &x, &tail) != 3 || c <= 0 || o <= 0)
+        return SN_EUNAUTH;
     if (now > x) return SN_EUNAUTH;
     *customer_id = c;
     *otp_id = o;

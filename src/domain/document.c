@@ -27,7 +27,8 @@ static int exec_ints(store *db, const char *sql, int n, const int64_t *v)
     store_stmt *st;
     int rc = store_prepare(db, sql, &st);
     if (rc < 0) return rc;
-    for (int i = 0; i < n; i++) store_bind_int(st, i + 1, v[i]);
+    for (int i = 0; i < n; i++)
+        store_bind_int(st, i + 1, v[i]);
     rc = store_step(st);
     store_finish(st);
     return rc < 0 ? rc : 0;
@@ -40,8 +41,10 @@ static int timeline(store *db, int64_t conv, const actor *who, const char *kind,
     char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(detail);
     store_stmt *st;
-    int rc = text ? store_prepare(db, "INSERT INTO conversation_events (conversation_id, at, "
-                                      "actor_id, kind, detail) VALUES (?, ?, ?, ?, ?)", &st)
+    int rc = text ? store_prepare(db,
+                                  "INSERT INTO conversation_events (conversation_id, at, "
+                                  "actor_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
+                                  &st)
                   : SN_EINTERNAL;
     if (rc == 0) {
         store_bind_int(st, 1, conv);
@@ -95,21 +98,22 @@ int doctype_types_valid(const char *list)
 
 static json_t *doctype_row_json(store_stmt *st)
 {
-    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:i, s:b}", "id",
-                          (json_int_t)store_col_int(st, 0), "service_line", store_col_text(st, 1),
-                          "name_ar", store_col_text(st, 2), "name_en", store_col_text(st, 3),
-                          "mandatory", (int)store_col_int(st, 4), "allowed_types",
-                          split_types(store_col_text(st, 5)), "max_bytes",
-                          (json_int_t)store_col_int(st, 6), "position", (int)store_col_int(st, 7),
-                          "active", (int)store_col_int(st, 8));
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:i, s:b}", "id", (json_int_t)store_col_int(st, 0),
+        "service_line", store_col_text(st, 1), "name_ar", store_col_text(st, 2), "name_en",
+        store_col_text(st, 3), "mandatory", (int)store_col_int(st, 4), "allowed_types",
+        split_types(store_col_text(st, 5)), "max_bytes", (json_int_t)store_col_int(st, 6),
+        "position", (int)store_col_int(st, 7), "active", (int)store_col_int(st, 8));
     return o;
 }
 
 static int doctype_get_json(store *db, int64_t id, json_t **out)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT " DOCTYPE_COLUMNS " FROM document_types t JOIN "
-                               "service_lines l ON l.id = t.service_line_id WHERE t.id = ?", &st);
+    int rc = store_prepare(db,
+                           "SELECT " DOCTYPE_COLUMNS " FROM document_types t JOIN "
+                           "service_lines l ON l.id = t.service_line_id WHERE t.id = ?",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, id);
     rc = store_step(st);
@@ -141,13 +145,16 @@ int doctype_create(store *db, const actor *who, const char *line_code, const doc
     int rc = check_fields(f, e);
     if (rc < 0) return rc;
     int64_t line = 0, now = clock_now_ms(), id = 0;
-    if (settings_service_line_id(db, line_code, &line) < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
+    if (settings_service_line_id(db, line_code, &line) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot read");
     if (!line) return sn_fail(e, SN_ENOTFOUND, NULL, "no such service line");
     if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
     store_stmt *st;
-    rc = store_prepare(db, "INSERT INTO document_types (service_line_id, name_ar, name_en, "
-                           "mandatory, allowed_types, max_bytes, position, active, created_at, "
-                           "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", &st);
+    rc = store_prepare(db,
+                       "INSERT INTO document_types (service_line_id, name_ar, name_en, "
+                       "mandatory, allowed_types, max_bytes, position, active, created_at, "
+                       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                       &st);
     if (rc == 0) {
         store_bind_int(st, 1, line);
         store_bind_text(st, 2, f->name_ar);
@@ -192,15 +199,18 @@ int doctype_update(store *db, const actor *who, int64_t id, const doctype_fields
     if (rc < 0) return rc;
     json_t *cur = NULL;
     if ((rc = doctype_get_json(db, id, &cur)) < 0)
-        return rc == SN_ENOTFOUND ? sn_fail(e, rc, NULL, "no such document type") : sn_fail(e, SN_EDB, NULL, "cannot read");
+        return rc == SN_ENOTFOUND ? sn_fail(e, rc, NULL, "no such document type")
+                                  : sn_fail(e, SN_EDB, NULL, "cannot read");
     json_decref(cur);
     if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
     int64_t now = clock_now_ms();
-    if (f->name_ar) rc = update_text(db, "UPDATE document_types SET name_ar = ? WHERE id = ?", f->name_ar, id);
+    if (f->name_ar)
+        rc = update_text(db, "UPDATE document_types SET name_ar = ? WHERE id = ?", f->name_ar, id);
     if (rc == 0 && f->name_en)
         rc = update_text(db, "UPDATE document_types SET name_en = ? WHERE id = ?", f->name_en, id);
     if (rc == 0 && f->allowed_types)
-        rc = update_text(db, "UPDATE document_types SET allowed_types = ? WHERE id = ?", f->allowed_types, id);
+        rc = update_text(db, "UPDATE document_types SET allowed_types = ? WHERE id = ?",
+                         f->allowed_types, id);
     int64_t v[2] = {0, id};
     if (rc == 0 && f->has_mandatory && (v[0] = f->mandatory, 1))
         rc = exec_ints(db, "UPDATE document_types SET mandatory = ? WHERE id = ?", 2, v);
@@ -224,18 +234,22 @@ int doctype_update(store *db, const actor *who, int64_t id, const doctype_fields
 int doctype_list_json(store *db, const char *line_code, int active_only, json_t **out, sn_err *e)
 {
     int64_t line = 0;
-    if (settings_service_line_id(db, line_code, &line) < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
+    if (settings_service_line_id(db, line_code, &line) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot read");
     if (!line) return sn_fail(e, SN_ENOTFOUND, NULL, "no such service line");
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT " DOCTYPE_COLUMNS " FROM document_types t JOIN "
-                               "service_lines l ON l.id = t.service_line_id WHERE "
-                               "t.service_line_id = ? AND (t.active = 1 OR ? = 0) ORDER BY "
-                               "t.position, t.id", &st);
+    int rc = store_prepare(db,
+                           "SELECT " DOCTYPE_COLUMNS " FROM document_types t JOIN "
+                           "service_lines l ON l.id = t.service_line_id WHERE "
+                           "t.service_line_id = ? AND (t.active = 1 OR ? = 0) ORDER BY "
+                           "t.position, t.id",
+                           &st);
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
     store_bind_int(st, 1, line);
     store_bind_int(st, 2, active_only ? 1 : 0);
     *out = json_array();
-    while ((rc = store_step(st)) == STORE_ROW) json_array_append_new(*out, doctype_row_json(st));
+    while ((rc = store_step(st)) == STORE_ROW)
+        json_array_append_new(*out, doctype_row_json(st));
     store_finish(st);
     if (rc < 0) {
         json_decref(*out);
@@ -248,15 +262,17 @@ int doctype_list_json(store *db, const char *line_code, int active_only, json_t 
 int doctype_lines_json(store *db, json_t **out, sn_err *e)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT l.code, l.name_ar, l.name_en FROM service_lines l WHERE "
-                               "EXISTS (SELECT 1 FROM document_types t WHERE t.service_line_id = "
-                               "l.id AND t.active = 1) ORDER BY l.name_ar", &st);
+    int rc = store_prepare(db,
+                           "SELECT l.code, l.name_ar, l.name_en FROM service_lines l WHERE "
+                           "EXISTS (SELECT 1 FROM document_types t WHERE t.service_line_id = "
+                           "l.id AND t.active = 1) ORDER BY l.name_ar",
+                           &st);
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
     *out = json_array();
     while ((rc = store_step(st)) == STORE_ROW)
-        json_array_append_new(*out, json_pack("{s:s, s:s, s:s}", "code", store_col_text(st, 0),
-                                              "name_ar", store_col_text(st, 1), "name_en",
-                                              store_col_text(st, 2)));
+        json_array_append_new(*out,
+                              json_pack("{s:s, s:s, s:s}", "code", store_col_text(st, 0), "name_ar",
+                                        store_col_text(st, 1), "name_en", store_col_text(st, 2)));
     store_finish(st);
     if (rc < 0) {
         json_decref(*out);
@@ -271,8 +287,10 @@ int doctype_lines_json(store *db, json_t **out, sn_err *e)
 static int next_reference(store *db, char *out, size_t size)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "UPDATE counters SET value = value + 1 WHERE name = "
-                               "'document_submission' RETURNING value", &st);
+    int rc = store_prepare(db,
+                           "UPDATE counters SET value = value + 1 WHERE name = "
+                           "'document_submission' RETURNING value",
+                           &st);
     if (rc < 0) return rc;
     rc = store_step(st);
     int64_t n = rc == STORE_ROW ? store_col_int(st, 0) : 0;
@@ -289,8 +307,10 @@ typedef struct otp_row {
 static int otp_load(store *db, int64_t otp_id, int64_t customer_id, otp_row *o)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT channel, destination FROM document_otps WHERE id = ? AND "
-                               "customer_id = ?", &st);
+    int rc = store_prepare(db,
+                           "SELECT channel, destination FROM document_otps WHERE id = ? AND "
+                           "customer_id = ?",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, otp_id);
     store_bind_int(st, 2, customer_id);
@@ -306,8 +326,10 @@ static int otp_load(store *db, int64_t otp_id, int64_t customer_id, otp_row *o)
 static int national_id_of(store *db, int64_t customer_id, char *out, size_t size)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT value FROM customer_identities WHERE customer_id = ? AND "
-                               "kind = 'national_id' ORDER BY id LIMIT 1", &st);
+    int rc = store_prepare(db,
+                           "SELECT value FROM customer_identities WHERE customer_id = ? AND "
+                           "kind = 'national_id' ORDER BY id LIMIT 1",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, customer_id);
     out[0] = '\0';
@@ -325,8 +347,10 @@ typedef struct type_row {
 static int types_of_line(store *db, int64_t line, type_row *rows, int cap, int *n)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT id, mandatory, name_ar, name_en FROM document_types WHERE "
-                               "service_line_id = ? AND active = 1 ORDER BY position, id", &st);
+    int rc = store_prepare(db,
+                           "SELECT id, mandatory, name_ar, name_en FROM document_types WHERE "
+                           "service_line_id = ? AND active = 1 ORDER BY position, id",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, line);
     *n = 0;
@@ -349,13 +373,15 @@ static int check_uploads(const type_row *types, int ntypes, const docsub_input *
     char field[32];
     for (int i = 0; i < in->nfiles; i++) {
         int found = 0;
-        for (int t = 0; t < ntypes; t++) found |= types[t].id == in->files[i].type_id;
+        for (int t = 0; t < ntypes; t++)
+            found |= types[t].id == in->files[i].type_id;
         snprintf(field, sizeof field, "doc_%" PRId64, in->files[i].type_id);
         if (!found) return sn_fail(e, SN_EUNPROCESSABLE, field, "not a document of this service");
     }
     for (int t = 0; t < ntypes; t++) {
         int have = 0;
-        for (int i = 0; i < in->nfiles; i++) have |= in->files[i].type_id == types[t].id;
+        for (int i = 0; i < in->nfiles; i++)
+            have |= in->files[i].type_id == types[t].id;
         snprintf(field, sizeof field, "doc_%" PRId64, types[t].id);
         if (types[t].mandatory && !have)
             return sn_fail_slug(e, SN_EUNPROCESSABLE, "document_missing", field,
@@ -380,9 +406,11 @@ static int insert_document(store *db, int64_t submission, const doc_upload *up, 
     int rc = attachment_insert(db, &up->blob, &meta, now, att_id);
     store_stmt *st;
     if (rc == 0)
-        rc = store_prepare(db, "INSERT INTO documents (submission_id, document_type_id, "
-                               "attachment_id, replaces_id, created_at) VALUES (?, ?, ?, ?, ?) "
-                               "RETURNING id", &st);
+        rc = store_prepare(db,
+                           "INSERT INTO documents (submission_id, document_type_id, "
+                           "attachment_id, replaces_id, created_at) VALUES (?, ?, ?, ?, ?) "
+                           "RETURNING id",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, submission);
     store_bind_int(st, 2, up->type_id);
@@ -407,7 +435,8 @@ static int receive(store *db, int64_t customer_id, const char *line_code, const 
     ci.channel = CH_FORM;
     ci.customer.nids = 1;
     ci.customer.ids[0].kind = ID_NATIONAL_ID;
-    if (national_id_of(db, customer_id, ci.customer.ids[0].value, sizeof ci.customer.ids[0].value) < 0)
+    if (national_id_of(db, customer_id, ci.customer.ids[0].value, sizeof ci.customer.ids[0].value) <
+        0)
         return sn_fail(e, SN_EDB, NULL, "cannot read the customer");
     ci.service_line = line_code;
     ci.subject = subject;
@@ -422,10 +451,12 @@ static int insert_submission(store *db, const docsub_input *in, int64_t line, in
                              const otp_row *o, const char *reference, int64_t *id)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "INSERT INTO document_submissions (reference, customer_id, "
-                               "service_line_id, conversation_id, notify_channel, notify_to, lang, "
-                               "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                               "RETURNING id", &st);
+    int rc = store_prepare(db,
+                           "INSERT INTO document_submissions (reference, customer_id, "
+                           "service_line_id, conversation_id, notify_channel, notify_to, lang, "
+                           "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                           "RETURNING id",
+                           &st);
     if (rc < 0) return rc;
     store_bind_text(st, 1, reference);
     store_bind_int(st, 2, in->customer_id);
@@ -442,9 +473,8 @@ static int insert_submission(store *db, const docsub_input *in, int64_t line, in
     return *id ? 0 : SN_EDB;
 }
 
-static int submission_write(store *db, const docsub_input *in, int64_t line,
-                            const type_row *types, int ntypes, char *reference,
-                            int64_t *conversation_id, sn_err *e)
+static int submission_write(store *db, const docsub_input *in, int64_t line, const type_row *types,
+                            int ntypes, char *reference, int64_t *conversation_id, sn_err *e)
 {
     otp_row o;
     if (otp_load(db, in->otp_id, in->customer_id, &o) < 0)
@@ -452,7 +482,8 @@ static int submission_write(store *db, const docsub_input *in, int64_t line,
     if (next_reference(db, reference, 32) < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
     /* The message agents read: the reference and each document by its type (Arabic). */
     char body[4096];
-    size_t n = (size_t)snprintf(body, sizeof body, "تقديم مستندات إلكترونيًا — المرجع %s\n", reference);
+    size_t n =
+        (size_t)snprintf(body, sizeof body, "تقديم مستندات إلكترونيًا — المرجع %s\n", reference);
     for (int i = 0; i < in->nfiles && n < sizeof body; i++)
         n += (size_t)snprintf(body + n, sizeof body - n, "- %s: %s\n",
                               type_name(types, ntypes, in->files[i].type_id, "ar"),
@@ -471,13 +502,15 @@ static int submission_write(store *db, const docsub_input *in, int64_t line,
         if (insert_document(db, sub, &in->files[i], res.message_id, 0, in->now, &doc, &att) < 0)
             rc = sn_fail(e, SN_EDB, NULL, "cannot save the document");
         else
-            json_array_append_new(docs, json_pack("{s:I, s:I, s:s}", "document_id", (json_int_t)doc,
-                                                  "type_id", (json_int_t)in->files[i].type_id,
-                                                  "document_type", type_name(types, ntypes, in->files[i].type_id, "ar")));
+            json_array_append_new(
+                docs, json_pack("{s:I, s:I, s:s}", "document_id", (json_int_t)doc, "type_id",
+                                (json_int_t)in->files[i].type_id, "document_type",
+                                type_name(types, ntypes, in->files[i].type_id, "ar")));
     }
     if (rc == 0 && timeline(db, res.conversation_id, NULL, "documents_submitted",
                             json_pack("{s:s, s:O, s:s}", "reference", reference, "documents", docs,
-                                      "verified_by", o.channel), in->now) < 0)
+                                      "verified_by", o.channel),
+                            in->now) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot save the submission");
     json_decref(docs);
     *conversation_id = res.conversation_id;
@@ -488,18 +521,21 @@ int docsub_create(store *db, const docsub_input *in, char *reference, int64_t *c
                   sn_err *e)
 {
     int64_t line = 0;
-    if (settings_service_line_id(db, in->service_line, &line) < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
+    if (settings_service_line_id(db, in->service_line, &line) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot read");
     if (!line) return sn_fail(e, SN_ENOTFOUND, NULL, "no such service");
     type_row types[TYPES_MAX];
     int ntypes = 0;
-    if (types_of_line(db, line, types, TYPES_MAX, &ntypes) < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
+    if (types_of_line(db, line, types, TYPES_MAX, &ntypes) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot read");
     if (ntypes == 0) return sn_fail(e, SN_ENOTFOUND, NULL, "this service needs no documents");
     int rc = check_uploads(types, ntypes, in, e);
     if (rc < 0) return rc;
     /* The bytes were written durably by attachment_accept; the rows commit here, before 201. */
     if (store_begin_write(db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
     rc = submission_write(db, in, line, types, ntypes, reference, conversation_id, e);
-    if (rc == 0 && store_commit(db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot save the submission");
+    if (rc == 0 && store_commit(db) < 0)
+        rc = sn_fail(e, SN_EDB, NULL, "cannot save the submission");
     if (rc < 0) store_rollback(db);
     return rc;
 }
@@ -509,10 +545,10 @@ int docsub_create(store *db, const docsub_input *in, char *reference, int64_t *c
 static json_t *citizen_doc(store_stmt *st, const char *lang)
 {
     const char *name_en = store_col_text(st, 3);
-    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "id", (json_int_t)store_col_int(st, 0),
-                     "type_id", (json_int_t)store_col_int(st, 1), "type",
-                     !strcmp(lang, "en") && *name_en ? name_en : store_col_text(st, 2), "filename",
-                     store_col_text(st, 4), "status", store_col_text(st, 5), "reason",
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "id",
+                     (json_int_t)store_col_int(st, 0), "type_id", (json_int_t)store_col_int(st, 1),
+                     "type", !strcmp(lang, "en") && *name_en ? name_en : store_col_text(st, 2),
+                     "filename", store_col_text(st, 4), "status", store_col_text(st, 5), "reason",
                      store_col_text(st, 6), "replaces_id", (json_int_t)store_col_int(st, 7),
                      "created_at", (json_int_t)store_col_int(st, 8));
 }
@@ -520,14 +556,17 @@ static json_t *citizen_doc(store_stmt *st, const char *lang)
 static int citizen_docs(store *db, int64_t submission, const char *lang, json_t *out)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT d.id, t.id, t.name_ar, t.name_en, a.filename, d.status, "
-                               "d.reason_text, COALESCE(d.replaces_id, 0), d.created_at FROM "
-                               "documents d JOIN document_types t ON t.id = d.document_type_id "
-                               "JOIN attachments a ON a.id = d.attachment_id WHERE "
-                               "d.submission_id = ? ORDER BY t.position, t.id, d.id", &st);
+    int rc = store_prepare(db,
+                           "SELECT d.id, t.id, t.name_ar, t.name_en, a.filename, d.status, "
+                           "d.reason_text, COALESCE(d.replaces_id, 0), d.created_at FROM "
+                           "documents d JOIN document_types t ON t.id = d.document_type_id "
+                           "JOIN attachments a ON a.id = d.attachment_id WHERE "
+                           "d.submission_id = ? ORDER BY t.position, t.id, d.id",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, submission);
-    while ((rc = store_step(st)) == STORE_ROW) json_array_append_new(out, citizen_doc(st, lang));
+    while ((rc = store_step(st)) == STORE_ROW)
+        json_array_append_new(out, citizen_doc(st, lang));
     store_finish(st);
     return rc < 0 ? rc : 0;
 }
@@ -536,10 +575,12 @@ int docsub_citizen_json(store *db, int64_t customer_id, const char *reference, c
                         json_t **out, sn_err *e)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT s.id, s.reference, l.code, l.name_ar, l.name_en, "
-                               "s.created_at FROM document_submissions s JOIN service_lines l ON "
-                               "l.id = s.service_line_id WHERE s.customer_id = ? AND (? = '' OR "
-                               "s.reference = ?) ORDER BY s.id DESC LIMIT 50", &st);
+    int rc = store_prepare(db,
+                           "SELECT s.id, s.reference, l.code, l.name_ar, l.name_en, "
+                           "s.created_at FROM document_submissions s JOIN service_lines l ON "
+                           "l.id = s.service_line_id WHERE s.customer_id = ? AND (? = '' OR "
+                           "s.reference = ?) ORDER BY s.id DESC LIMIT 50",
+                           &st);
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
     store_bind_int(st, 1, customer_id);
     store_bind_text(st, 2, reference ? reference : "");
@@ -547,13 +588,12 @@ int docsub_citizen_json(store *db, int64_t customer_id, const char *reference, c
     *out = json_array();
     while ((rc = store_step(st)) == STORE_ROW) {
         const char *en = store_col_text(st, 4);
-        json_array_append_new(*out, json_pack("{s:I, s:s, s:s, s:s, s:I, s:[]}", "id",
-                                              (json_int_t)store_col_int(st, 0), "reference",
-                                              store_col_text(st, 1), "service_code",
-                                              store_col_text(st, 2), "service_line",
-                                              !strcmp(lang, "en") && *en ? en : store_col_text(st, 3),
-                                              "created_at", (json_int_t)store_col_int(st, 5),
-                                              "documents"));
+        json_array_append_new(
+            *out,
+            json_pack("{s:I, s:s, s:s, s:s, s:I, s:[]}", "id", (json_int_t)store_col_int(st, 0),
+                      "reference", store_col_text(st, 1), "service_code", store_col_text(st, 2),
+                      "service_line", !strcmp(lang, "en") && *en ? en : store_col_text(st, 3),
+                      "created_at", (json_int_t)store_col_int(st, 5), "documents"));
     }
     store_finish(st);
     size_t i;
@@ -588,12 +628,14 @@ typedef struct doc_row {
 static int doc_load(store *db, int64_t id, doc_row *d)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT d.id, d.submission_id, d.document_type_id, "
-                               "s.conversation_id, s.customer_id, d.status, s.reference, l.code, "
-                               "t.name_ar, s.notify_channel, s.notify_to, s.lang FROM documents d "
-                               "JOIN document_submissions s ON s.id = d.submission_id JOIN "
-                               "service_lines l ON l.id = s.service_line_id JOIN document_types t "
-                               "ON t.id = d.document_type_id WHERE d.id = ?", &st);
+    int rc = store_prepare(db,
+                           "SELECT d.id, d.submission_id, d.document_type_id, "
+                           "s.conversation_id, s.customer_id, d.status, s.reference, l.code, "
+                           "t.name_ar, s.notify_channel, s.notify_to, s.lang FROM documents d "
+                           "JOIN document_submissions s ON s.id = d.submission_id JOIN "
+                           "service_lines l ON l.id = s.service_line_id JOIN document_types t "
+                           "ON t.id = d.document_type_id WHERE d.id = ?",
+                           &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, id);
     if ((rc = store_step(st)) == STORE_ROW) {
@@ -625,8 +667,10 @@ static int replace_write(store *db, const doc_row *d, const doc_upload *up, int6
     if (rc < 0) return rc;
     int64_t doc = 0, att = 0, v[2] = {d->id, 0};
     if (insert_document(db, d->submission, up, res.message_id, d->id, now, &doc, &att) < 0 ||
-        exec_ints(db, "UPDATE documents SET status = 'replaced' WHERE id = ? AND status = "
-                      "'rejected'", 1, v) < 0)
+        exec_ints(db,
+                  "UPDATE documents SET status = 'replaced' WHERE id = ? AND status = "
+                  "'rejected'",
+                  1, v) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot save the document");
     v[0] = now;
     v[1] = d->submission;
@@ -635,7 +679,8 @@ static int replace_write(store *db, const doc_row *d, const doc_upload *up, int6
     return timeline(db, res.conversation_id, NULL, "document_replaced",
                     json_pack("{s:s, s:I, s:I, s:s}", "reference", d->reference, "document_id",
                               (json_int_t)doc, "replaces_id", (json_int_t)d->id, "document_type",
-                              d->type_name), now) < 0
+                              d->type_name),
+                    now) < 0
                ? sn_fail(e, SN_EDB, NULL, "cannot save the document")
                : 0;
 }
@@ -651,7 +696,8 @@ int doc_replace(store *db, int64_t customer_id, int64_t doc_id, const doc_upload
     else if (rc < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot read");
     else if (strcmp(d.status, "rejected") != 0)
-        rc = sn_fail_slug(e, SN_ECONFLICT, "not_rejected", NULL, "only a rejected document can be replaced");
+        rc = sn_fail_slug(e, SN_ECONFLICT, "not_rejected", NULL,
+                          "only a rejected document can be replaced");
     else if (up->type_id != d.type_id)
         rc = sn_fail(e, SN_EUNPROCESSABLE, NULL, "a replacement must be of the same type");
     if (rc == 0) rc = replace_write(db, &d, up, now, e);
@@ -675,9 +721,15 @@ static json_t *staff_doc(store_stmt *st)
         store_col_text(st, 8), "size", (json_int_t)store_col_int(st, 9), "attachment_id",
         (json_int_t)store_col_int(st, 10), "url", url, "reason_template", store_col_text(st, 11),
         "reason_text", store_col_text(st, 12), "note", store_col_text(st, 13));
-    json_object_set_new(o, "reviewed_by", store_col_is_null(st, 14) ? json_null() : json_integer(store_col_int(st, 14)));
-    json_object_set_new(o, "reviewed_at", store_col_is_null(st, 15) ? json_null() : json_integer(store_col_int(st, 15)));
-    json_object_set_new(o, "replaces_id", store_col_is_null(st, 16) ? json_null() : json_integer(store_col_int(st, 16)));
+    json_object_set_new(o, "reviewed_by",
+                        store_col_is_null(st, 14) ? json_null()
+                                                  : json_integer(store_col_int(st, 14)));
+    json_object_set_new(o, "reviewed_at",
+                        store_col_is_null(st, 15) ? json_null()
+                                                  : json_integer(store_col_int(st, 15)));
+    json_object_set_new(o, "replaces_id",
+                        store_col_is_null(st, 16) ? json_null()
+                                                  : json_integer(store_col_int(st, 16)));
     json_object_set_new(o, "created_at", json_integer(store_col_int(st, 17)));
     json_object_set_new(o, "scan", json_string(store_col_text(st, 18)));
     return o;
@@ -712,14 +764,18 @@ int doc_list_json(store *db, const actor *who, int64_t conversation_id, json_t *
     int rc = may_see(db, who, conversation_id, e);
     if (rc < 0) return rc;
     store_stmt *st;
-    if (store_prepare(db, STAFF_DOC_SELECT "WHERE s.conversation_id = ? ORDER BY s.id, t.position, "
-                                           "t.id, d.id", &st) < 0)
+    if (store_prepare(db,
+                      STAFF_DOC_SELECT "WHERE s.conversation_id = ? ORDER BY s.id, t.position, "
+                                       "t.id, d.id",
+                      &st) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot read");
     store_bind_int(st, 1, conversation_id);
     *out = json_array();
-    while ((rc = store_step(st)) == STORE_ROW) json_array_append_new(*out, staff_doc(st));
+    while ((rc = store_step(st)) == STORE_ROW)
+        json_array_append_new(*out, staff_doc(st));
     store_finish(st);
-    if (rc >= 0 && audit_read(db, who, "documents.list", conversation_id, conversation_id) < 0) rc = SN_EDB;
+    if (rc >= 0 && audit_read(db, who, "documents.list", conversation_id, conversation_id) < 0)
+        rc = SN_EDB;
     if (rc < 0) {
         json_decref(*out);
         *out = NULL;
@@ -737,9 +793,11 @@ int doc_file_row(store *db, const actor *who, int64_t doc_id, attachment_row *ou
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
     if ((rc = may_see(db, who, d.conversation, e)) < 0) return rc;
     store_stmt *st;
-    if (store_prepare(db, "SELECT a.id, a.size, COALESCE(a.message_id, 0), a.sha256, "
-                          "a.content_type, a.filename FROM documents d JOIN attachments a ON a.id "
-                          "= d.attachment_id WHERE d.id = ?", &st) < 0)
+    if (store_prepare(db,
+                      "SELECT a.id, a.size, COALESCE(a.message_id, 0), a.sha256, "
+                      "a.content_type, a.filename FROM documents d JOIN attachments a ON a.id "
+                      "= d.attachment_id WHERE d.id = ?",
+                      &st) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot read");
     store_bind_int(st, 1, doc_id);
     memset(out, 0, sizeof *out);
@@ -753,7 +811,9 @@ int doc_file_row(store *db, const actor *who, int64_t doc_id, attachment_row *ou
         snprintf(out->filename, sizeof out->filename, "%s", store_col_text(st, 5));
     }
     store_finish(st);
-    if (rc != STORE_ROW) return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot read") : sn_fail(e, SN_ENOTFOUND, NULL, "no such document");
+    if (rc != STORE_ROW)
+        return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot read")
+                      : sn_fail(e, SN_ENOTFOUND, NULL, "no such document");
     if (audit_read(db, who, "document.download", doc_id, d.conversation) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot record the read");
     return 0;
@@ -770,13 +830,15 @@ static char *notice_text(store *db, const doc_row *d, const doc_review_input *in
     int en = !strcmp(d->lang, "en");
     const char *url = in->portal_url ? in->portal_url : "/documents";
     if (accept)
-        snprintf(out, cap, en ? "Your document \"%s\" (reference %s) was accepted."
-                              : "تم قبول مستندك «%s» (المرجع %s).",
+        snprintf(out, cap,
+                 en ? "Your document \"%s\" (reference %s) was accepted."
+                    : "تم قبول مستندك «%s» (المرجع %s).",
                  d->type_name, d->reference);
     else
-        snprintf(out, cap, en ? "Your document \"%s\" (reference %s) was not accepted: %s\n"
-                                "Please upload a replacement at %s"
-                              : "لم يُقبل مستندك «%s» (المرجع %s): %s\nيرجى رفع مستند بديل عبر %s",
+        snprintf(out, cap,
+                 en ? "Your document \"%s\" (reference %s) was not accepted: %s\n"
+                      "Please upload a replacement at %s"
+                    : "لم يُقبل مستندك «%s» (المرجع %s): %s\nيرجى رفع مستند بديل عبر %s",
                  d->type_name, d->reference, reason, url);
     (void)db;
     return out;
@@ -787,9 +849,11 @@ static int insert_notice(store *db, const actor *who, const doc_row *d, const ch
 {
     const char *channel = !strcmp(d->notify_channel, "sms") ? "sms" : "email";
     store_stmt *st;
-    int rc = store_prepare(db, "INSERT INTO messages (conversation_id, kind, channel, author_id, "
-                               "body, delivery, meta, created_at) VALUES (?, 'reply', ?, ?, ?, "
-                               "'queued', ?, ?) RETURNING id", &st);
+    int rc = store_prepare(db,
+                           "INSERT INTO messages (conversation_id, kind, channel, author_id, "
+                           "body, delivery, meta, created_at) VALUES (?, 'reply', ?, ?, ?, "
+                           "'queued', ?, ?) RETURNING id",
+                           &st);
     if (rc < 0) return rc;
     json_t *meta = json_pack("{s:{s:s, s:I}}", "document_notice", "to", d->notify_to, "document_id",
                              (json_int_t)d->id);
@@ -817,9 +881,11 @@ static int review_write(store *db, const actor *who, const doc_row *d, const doc
                         int accept, const char *reason, int64_t now, sn_err *e)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "UPDATE documents SET status = ?, reason_template = ?, reason_text "
-                               "= ?, note = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ? AND "
-                               "status = 'pending'", &st);
+    int rc = store_prepare(db,
+                           "UPDATE documents SET status = ?, reason_template = ?, reason_text "
+                           "= ?, note = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ? AND "
+                           "status = 'pending'",
+                           &st);
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
     store_bind_text(st, 1, accept ? "accepted" : "rejected");
     store_bind_text(st, 2, accept ? "" : in->reason_template);
@@ -832,25 +898,29 @@ static int review_write(store *db, const actor *who, const doc_row *d, const doc
     int64_t changed = rc == STORE_DONE ? store_changes(st) : 0;
     store_finish(st);
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot save");
-    if (!changed) return sn_fail_slug(e, SN_ECONFLICT, "not_pending", NULL, "the document is not pending review");
+    if (!changed)
+        return sn_fail_slug(e, SN_ECONFLICT, "not_pending", NULL,
+                            "the document is not pending review");
     rc = 0;
     char *text = notice_text(db, d, in, accept, reason);
     int64_t mid = 0;
-    if (!text || insert_notice(db, who, d, text, now, &mid) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot queue the notice");
+    if (!text || insert_notice(db, who, d, text, now, &mid) < 0)
+        rc = sn_fail(e, SN_EDB, NULL, "cannot queue the notice");
     free(text);
-    json_t *detail = json_pack("{s:s, s:I, s:s, s:I, s:s}", "reference", d->reference,
-                               "document_id", (json_int_t)d->id, "document_type", d->type_name,
-                               "notice_message_id", (json_int_t)mid, "notified_by",
-                               d->notify_channel);
+    json_t *detail =
+        json_pack("{s:s, s:I, s:s, s:I, s:s}", "reference", d->reference, "document_id",
+                  (json_int_t)d->id, "document_type", d->type_name, "notice_message_id",
+                  (json_int_t)mid, "notified_by", d->notify_channel);
     if (!accept) json_object_set_new(detail, "reason_template", json_string(in->reason_template));
-    if (rc == 0 && timeline(db, d->conversation, who, accept ? "document_accepted" : "document_rejected",
-                            detail, now) < 0)
+    if (rc == 0 && timeline(db, d->conversation, who,
+                            accept ? "document_accepted" : "document_rejected", detail, now) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot save");
     else if (rc < 0)
         json_decref(detail);
     char oid[24];
     snprintf(oid, sizeof oid, "%" PRId64, d->id);
-    if (rc == 0 && audit_append(db, who, accept ? "document.accept" : "document.reject", "document", oid, NULL) < 0)
+    if (rc == 0 && audit_append(db, who, accept ? "document.accept" : "document.reject", "document",
+                                oid, NULL) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot save");
     return rc;
 }
@@ -879,7 +949,8 @@ int doc_review(store *db, const actor *who, int64_t doc_id, const doc_review_inp
     if (!accept && strcmp(in->decision, "reject"))
         return sn_fail(e, SN_EUNPROCESSABLE, "decision", "decision must be accept or reject");
     if (!accept && (!in->reason_template || !*in->reason_template))
-        return sn_fail(e, SN_EUNPROCESSABLE, "reason_template", "a rejection needs a reason template");
+        return sn_fail(e, SN_EUNPROCESSABLE, "reason_template",
+                       "a rejection needs a reason template");
     doc_row d;
     int rc = doc_load(db, doc_id, &d);
     if (rc == SN_ENOTFOUND) return sn_fail(e, rc, NULL, "no such document");
@@ -895,7 +966,8 @@ int doc_review(store *db, const actor *who, int64_t doc_id, const doc_review_inp
     free(reason);
     if (rc < 0) return rc;
     store_stmt *st;
-    if (store_prepare(db, STAFF_DOC_SELECT "WHERE d.id = ?", &st) < 0) return sn_fail(e, SN_EDB, NULL, "cannot read");
+    if (store_prepare(db, STAFF_DOC_SELECT "WHERE d.id = ?", &st) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot read");
     store_bind_int(st, 1, doc_id);
     *out = store_step(st) == STORE_ROW ? staff_doc(st) : NULL;
     store_finish(st);

@@ -72,7 +72,8 @@ static const char *cookie_name(portal_ctx *c)
 
 static int session_of(portal_ctx *c, int64_t *customer, int64_t *otp)
 {
-    return doc_session_check(c->cfg->data, http_cookie(c->req, cookie_name(c)), c->now, customer, otp);
+    return doc_session_check(c->cfg->data, http_cookie(c->req, cookie_name(c)), c->now, customer,
+                             otp);
 }
 
 static void set_session(portal_ctx *c, const char *value, int max_age)
@@ -146,9 +147,10 @@ static json_t *contacts_json(portal_ctx *c, const doc_contact *list, int n)
         char value[16];
         snprintf(value, sizeof value, "%d", i);
         json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:b}", "value", value, "masked", list[i].masked, "via",
-                         portal_string(c, !strcmp(list[i].channel, "sms") ? "via_sms" : "via_email"),
-                         "first", i == 0));
+            a,
+            json_pack("{s:s, s:s, s:s, s:b}", "value", value, "masked", list[i].masked, "via",
+                      portal_string(c, !strcmp(list[i].channel, "sms") ? "via_sms" : "via_email"),
+                      "first", i == 0));
     }
     return a;
 }
@@ -183,7 +185,8 @@ static int identify(portal_ctx *c, sn_err *e)
     json_decref(form);
     if (rc < 0 || answered) return rc;
     return page(c, "choose", 200,
-                json_pack("{s:s, s:o}", "national_id", nid, "contacts", contacts_json(c, list, n)), e);
+                json_pack("{s:s, s:o}", "national_id", nid, "contacts", contacts_json(c, list, n)),
+                e);
 }
 
 static int code_page(portal_ctx *c, int status, const char *handle, const char *masked,
@@ -220,7 +223,9 @@ static int send(portal_ctx *c, sn_err *e)
         json_decref(form);
         return page(c, "choose", 422,
                     with_error(json_pack("{s:s, s:o}", "national_id", nid, "contacts",
-                                         contacts_json(c, list, n)), c, "msg_choose"), e);
+                                         contacts_json(c, list, n)),
+                               c, "msg_choose"),
+                    e);
     }
     json_decref(form);
     if ((rc = portal_rate_take("documents-send-id", nid, ID_SEND_BURST, c->now, e)) < 0) return rc;
@@ -248,7 +253,8 @@ static int verify(portal_ctx *c, sn_err *e)
     if (rc == SN_EUNPROCESSABLE && !strcmp(e->slug, "wrong_code"))
         return code_page(c, 422, handle, masked, "msg_wrong_code", r.tries_left, e);
     if (rc == SN_EUNPROCESSABLE || rc == SN_ENOTFOUND)
-        return start_page(c, 422, !strcmp(e->slug, "code_expired") ? "msg_code_expired" : "msg_code_void",
+        return start_page(c, 422,
+                          !strcmp(e->slug, "code_expired") ? "msg_code_expired" : "msg_code_void",
                           NULL, e);
     if (rc < 0) return rc;
     char value[DOC_SESSION_SIZE];
@@ -325,12 +331,15 @@ static int services_page(portal_ctx *c, int64_t customer, sn_err *e)
         snprintf(path, sizeof path, "/documents/services/%s", str(l, "code"));
         url(c, path, link, sizeof link);
         json_object_set_new(l, "url", json_string(link));
-        json_object_set_new(l, "name", json_string(is_en(c) && *str(l, "name_en") ? str(l, "name_en") : str(l, "name_ar")));
+        json_object_set_new(
+            l, "name",
+            json_string(is_en(c) && *str(l, "name_en") ? str(l, "name_en") : str(l, "name_ar")));
     }
     decorate_submissions(c, subs);
     return page(c, "services", 200,
                 json_pack("{s:o, s:o, s:b, s:b}", "lines", lines, "submissions", subs,
-                          "has_submissions", json_array_size(subs) > 0, "signed_in", 1), e);
+                          "has_submissions", json_array_size(subs) > 0, "signed_in", 1),
+                e);
 }
 
 static int home(portal_ctx *c, sn_err *e)
@@ -347,8 +356,11 @@ static void short_types(const char *csv, char *out, size_t cap)
 {
     static const struct {
         const char *mime, *label;
-    } names[] = {{"application/pdf", "PDF"}, {"image/jpeg", "JPEG"}, {"image/png", "PNG"},
-                 {"image/tiff", "TIFF"}, {"image/webp", "WEBP"}};
+    } names[] = {{"application/pdf", "PDF"},
+                 {"image/jpeg", "JPEG"},
+                 {"image/png", "PNG"},
+                 {"image/tiff", "TIFF"},
+                 {"image/webp", "WEBP"}};
     size_t n = 0;
     out[0] = '\0';
     const char *p = csv;
@@ -369,7 +381,8 @@ static void join_types(json_t *arr, char *out, size_t cap)
     size_t i, n = 0;
     json_t *v;
     out[0] = '\0';
-    json_array_foreach(arr, i, v) if (n < cap) n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "", json_string_value(v));
+    json_array_foreach(arr, i, v) if (n < cap) n +=
+        (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "", json_string_value(v));
 }
 
 static void size_label(portal_ctx *c, int64_t bytes, char *out, size_t cap)
@@ -392,7 +405,8 @@ static void decorate_types(portal_ctx *c, json_t *types, json_t *errors)
     json_array_foreach(types, i, t)
     {
         char field[32], csv[600], label[300], size[64];
-        snprintf(field, sizeof field, "doc_%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(t, "id")));
+        snprintf(field, sizeof field, "doc_%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(t, "id")));
         join_types(json_object_get(t, "allowed_types"), csv, sizeof csv);
         short_types(csv, label, sizeof label);
         size_label(c, json_integer_value(json_object_get(t, "max_bytes")), size, sizeof size);
@@ -400,7 +414,9 @@ static void decorate_types(portal_ctx *c, json_t *types, json_t *errors)
         json_object_set_new(t, "accept", json_string(csv));
         json_object_set_new(t, "types_label", json_string(label));
         json_object_set_new(t, "size_label", json_string(size));
-        json_object_set_new(t, "name", json_string(is_en(c) && *str(t, "name_en") ? str(t, "name_en") : str(t, "name_ar")));
+        json_object_set_new(
+            t, "name",
+            json_string(is_en(c) && *str(t, "name_en") ? str(t, "name_en") : str(t, "name_ar")));
         const char *err = errors ? json_string_value(json_object_get(errors, field)) : NULL;
         if (err) json_object_set_new(t, "field_error", json_string(err));
     }
@@ -422,13 +438,21 @@ static int upload_page(portal_ctx *c, const char *code, json_t *types, json_t *e
 static const char *file_error(const sn_err *fe, int *status)
 {
     switch (fe->code) {
-    case SN_ETOOLARGE: *status = 413; return "msg_file_too_large";
-    case SN_EMEDIA: *status = 415; return "msg_file_type";
-    case SN_EUNAVAILABLE: *status = 503; return "msg_scanner_down";
+    case SN_ETOOLARGE:
+        *status = 413;
+        return "msg_file_too_large";
+    case SN_EMEDIA:
+        *status = 415;
+        return "msg_file_type";
+    case SN_EUNAVAILABLE:
+        *status = 503;
+        return "msg_scanner_down";
     case SN_EUNPROCESSABLE:
         *status = 422;
         return !strcmp(fe->slug, "infected") ? "msg_file_infected" : "msg_file_required";
-    default: *status = 500; return "msg_file_failed";
+    default:
+        *status = 500;
+        return "msg_file_failed";
     }
 }
 
@@ -439,7 +463,8 @@ static json_t *type_by_field(json_t *types, const char *field)
     json_array_foreach(types, i, t)
     {
         char name[32];
-        snprintf(name, sizeof name, "doc_%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(t, "id")));
+        snprintf(name, sizeof name, "doc_%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(t, "id")));
         if (!strcmp(name, field)) return t;
     }
     return NULL;
@@ -579,7 +604,8 @@ static int service_post(portal_ctx *c, sn_err *e)
     portal_multipart mp;
     memset(&mp, 0, sizeof mp);
     if (rc == 0)
-        rc = upload_in(c, (size_t)largest(types), (int)json_array_size(types), &mp, errors, &status, e);
+        rc = upload_in(c, (size_t)largest(types), (int)json_array_size(types), &mp, errors, &status,
+                       e);
     if (rc == 0 && !json_object_size(errors))
         rc = submit(c, customer, otp, types, &mp, errors, &status, e);
     if (rc == 0 && json_object_size(errors))
@@ -590,8 +616,8 @@ static int service_post(portal_ctx *c, sn_err *e)
     return rc;
 }
 
-static int submission_page(portal_ctx *c, int64_t customer, const char *notice_key,
-                           json_t *errors, int status, sn_err *e)
+static int submission_page(portal_ctx *c, int64_t customer, const char *notice_key, json_t *errors,
+                           int status, sn_err *e)
 {
     json_t *subs;
     int rc = docsub_citizen_json(c->db, customer, c->req->params[0], c->lang, &subs, e);
@@ -603,7 +629,8 @@ static int submission_page(portal_ctx *c, int64_t customer, const char *notice_k
     json_array_foreach(json_object_get(s, "documents"), i, d)
     {
         char key[32];
-        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(d, "id")));
+        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(d, "id")));
         const char *err = errors ? json_string_value(json_object_get(errors, key)) : NULL;
         if (err) json_object_set_new(d, "file_error", json_string(err));
     }
@@ -672,7 +699,8 @@ static int replace(portal_ctx *c, sn_err *e)
         sn_err_clear(&fe);
         if (mp.nfiles < 1) {
             status = 422;
-            json_object_set_new(field_errors, "file", json_string(portal_string(c, "msg_file_required")));
+            json_object_set_new(field_errors, "file",
+                                json_string(portal_string(c, "msg_file_required")));
         } else if (accept_file(c, type, &mp.files[0], &up, &fe) < 0) {
             const char *key = file_error(&fe, &status);
             json_object_set_new(field_errors, "file", json_string(portal_string(c, key)));
@@ -682,7 +710,8 @@ static int replace(portal_ctx *c, sn_err *e)
         rc = doc_replace(c->db, customer, doc_id, &up, c->now, e);
         if (rc == 0) {
             char path[200];
-            snprintf(path, sizeof path, "/documents/submissions/%s?done=replaced", c->req->params[0]);
+            snprintf(path, sizeof path, "/documents/submissions/%s?done=replaced",
+                     c->req->params[0]);
             redirect(c, path);
         }
     }

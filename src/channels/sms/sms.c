@@ -83,9 +83,11 @@ static int post(const job_ctx *ctx, const job *j, const char *to, const char *te
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (res != CURLE_OK)
-        rc = sn_fail(e, SN_EUNAVAILABLE, NULL, "SMS gateway: %s", errbuf[0] ? errbuf : curl_easy_strerror(res));
+        rc = sn_fail(e, SN_EUNAVAILABLE, NULL, "SMS gateway: %s",
+                     errbuf[0] ? errbuf : curl_easy_strerror(res));
     else if (code >= 400 && code < 500)
-        rc = sn_fail(e, SN_EUNPROCESSABLE, NULL, "SMS gateway refused the message (HTTP %ld)", code);
+        rc =
+            sn_fail(e, SN_EUNPROCESSABLE, NULL, "SMS gateway refused the message (HTTP %ld)", code);
     else if (code < 200 || code >= 300)
         rc = sn_fail(e, SN_EUNAVAILABLE, NULL, "SMS gateway answered HTTP %ld", code);
 out:
@@ -119,7 +121,8 @@ int job_sms_deliver(const job_ctx *ctx, const job *j, sn_err *e)
         return sn_fail(e, SN_EINVALID, NULL, "malformed sms job");
     if (!ctx->cfg->sms_gateway_url[0]) {
         record(ctx->db, message_id, "failed", "no SMS gateway");
-        return sn_fail(e, SN_EUNPROCESSABLE, NULL, "no SMS gateway is configured (--sms-gateway-url)");
+        return sn_fail(e, SN_EUNPROCESSABLE, NULL,
+                       "no SMS gateway is configured (--sms-gateway-url)");
     }
     char *text = NULL;
     int rc = text_of(ctx, j, message_id, &text, e);
