@@ -218,4 +218,14 @@ int api_attachments_get(api_ctx *c, sn_err *e);
 extern const field_spec mailbox_create_fields[], mailbox_update_fields[];
 extern const query_spec mail_inbound_query[];
 
+/* Required documents (documents.c): document types, a conversation's documents, review. */
+int api_doctypes_create(api_ctx *c, sn_err *e);
+int api_doctypes_list(api_ctx *c, sn_err *e);
+int api_doctypes_update(api_ctx *c, sn_err *e);
+int api_conversation_documents(api_ctx *c, sn_err *e);
+int api_documents_review(api_ctx *c, sn_err *e);
+int api_documents_file(api_ctx *c, sn_err *e);
+extern const field_spec doctype_create_fields[], doctype_update_fields[], doc_review_fields[];
+extern const query_spec doctype_query[];
+
 #endif

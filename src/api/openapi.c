@@ -103,6 +103,23 @@ static const struct {
                      T("object") ",\"state\":{\"type\":\"string\",\"enum\":[\"draft\","
                      "\"approved\",\"retired\"]},\"uses\":" T("integer"))},
     {"TemplateList", LIST("Template")},
+    {"DocumentType", OBJ("\"id\":" T("integer") ",\"service_line\":" T("string") ",\"name_ar\":"
+                         T("string") ",\"name_en\":" T("string") ",\"mandatory\":" T("boolean")
+                         ",\"allowed_types\":{\"type\":\"array\",\"items\":" T("string")
+                         "},\"max_bytes\":" T("integer") ",\"position\":" T("integer")
+                         ",\"active\":" T("boolean"))},
+    {"DocumentTypeList", LIST("DocumentType")},
+    {"Document", OBJ("\"id\":" T("integer") ",\"reference\":" T("string") ",\"type\":"
+                     OBJ("\"id\":" T("integer") ",\"name_ar\":" T("string") ",\"name_en\":"
+                         T("string") ",\"mandatory\":" T("boolean"))
+                     ",\"status\":{\"type\":\"string\",\"enum\":[\"pending\",\"accepted\","
+                     "\"rejected\",\"replaced\"]},\"filename\":" T("string") ",\"content_type\":"
+                     T("string") ",\"size\":" T("integer") ",\"attachment_id\":" T("integer")
+                     ",\"url\":" T("string") ",\"reason_template\":" T("string")
+                     ",\"reason_text\":" T("string") ",\"note\":" T("string") ",\"reviewed_by\":"
+                     NT("integer") ",\"reviewed_at\":" NTIME ",\"replaces_id\":" NT("integer")
+                     ",\"created_at\":" TIME ",\"scan\":" T("string"))},
+    {"DocumentList", LIST("Document")},
 };
 
 static const struct {

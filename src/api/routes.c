@@ -238,6 +238,22 @@ const api_route api_routes[] = {
     {"GET", "/api/v1/attachments/{id}", api_attachments_get, READERS, NULL, NULL, 200, NULL,
      "email", "Download a stored attachment (staff who may see its conversation; "
      "Content-Disposition: attachment, nosniff)"},
+    {"POST", "/api/v1/service-lines/{code}/document-types", api_doctypes_create, ROLE_ADMIN,
+     doctype_create_fields, NULL, 201, "DocumentType", "documents",
+     "Add a document the service line requires (name, mandatory, allowed types, max size)"},
+    {"GET", "/api/v1/service-lines/{code}/document-types", api_doctypes_list, ANY_USER, NULL,
+     doctype_query, 200, "DocumentTypeList", "documents", "The documents a service line requires"},
+    {"PATCH", "/api/v1/document-types/{id}", api_doctypes_update, ROLE_ADMIN,
+     doctype_update_fields, NULL, 200, "DocumentType", "documents", "Change a document type"},
+    {"GET", "/api/v1/conversations/{id}/documents", api_conversation_documents, FRONT, NULL, NULL,
+     200, "DocumentList", "documents",
+     "Documents citizens submitted to a conversation, every version (audited read)"},
+    {"POST", "/api/v1/documents/{id}/review", api_documents_review, FRONT, doc_review_fields, NULL,
+     200, "Document", "documents",
+     "Accept or reject (with an approved reason template) a pending document; the citizen is "
+     "notified by email or SMS"},
+    {"GET", "/api/v1/documents/{id}/file", api_documents_file, FRONT, NULL, NULL, 200, NULL,
+     "documents", "Download a submitted document (audited; Content-Disposition: attachment, nosniff)"},
 };
 
 const int api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -73,6 +73,9 @@ const config_option config_table[] = {
     {"mail-fault", STR(mail_fault), "", 0, 0,
      "TEST ONLY: kill the process at a point of IMAP ingestion (after-fetch, after-raw, "
      "after-commit) to prove nothing is lost or duplicated; never set in production"},
+    {"sms-gateway-url", STR(sms_gateway_url), "", 0, 0,
+     "SMS adapter: POST {\"to\",\"text\"} as JSON to this http(s) URL (one-time codes, "
+     "document review notices); empty = no SMS"},
     {"upload-request-limit", I64(upload_request_limit), "33554432", 1024, 4294967296,
      "largest multipart/form-data request body (portal file uploads), bytes; other bodies keep "
      "body-limit"},

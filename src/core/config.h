@@ -43,6 +43,7 @@ typedef struct config {
     char clamd[256];           /* clamd address (unix:/path or host:port); "" = no scan */
     int remote_images;         /* keep remote images in sanitised email HTML */
     char mail_fault[32];       /* test only: crash at a named point of IMAP ingestion */
+    char sms_gateway_url[512]; /* SMS adapter: POST {"to","text"} JSON here; "" = no SMS */
     int64_t upload_request_limit; /* bytes of a multipart/form-data request body */
 } config;
 

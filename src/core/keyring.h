@@ -18,6 +18,8 @@
 enum keyring_purpose {
     KEY_MAILBOX_SECRETS = 1, /* secretbox of mailbox passwords */
     KEY_MAIL_MESSAGE_ID = 2, /* HMAC in outbound Message-IDs */
+    KEY_DOCUMENT_OTP = 3,     /* HMAC of one-time codes (/documents) */
+    KEY_DOCUMENT_SESSION = 4, /* HMAC of /documents session cookies */
 };
 
 /* The sub-key of `purpose` derived from DATA/keys/master.key (created when missing). */

@@ -65,6 +65,10 @@ typedef int (*job_handler)(const job_ctx *ctx, const job *j, sn_err *e);
 int job_webhook_deliver(const job_ctx *ctx, const job *j, sn_err *e);
 /* Defined by the email channel (src/channels/email/deliver.c). */
 int job_email_deliver(const job_ctx *ctx, const job *j, sn_err *e);
+/* Notices outside any conversation (one-time codes), in deliver.c too. */
+int job_email_notice(const job_ctx *ctx, const job *j, sn_err *e);
+/* The SMS adapter (src/channels/sms/sms.c). */
+int job_sms_deliver(const job_ctx *ctx, const job *j, sn_err *e);
 
 typedef struct jobs_runner jobs_runner;
 

@@ -24,6 +24,8 @@ static const struct {
 } job_kinds[] = {
     {"webhook", job_webhook_deliver},
     {"email", job_email_deliver}, /* queued by outbox_enqueue */
+    {"email_notice", job_email_notice}, /* one-time codes (domain/doc_otp.c) */
+    {"sms", job_sms_deliver},           /* one-time codes and document notices */
 };
 
 /* After this many consecutive storage errors the connection is opened afresh. */

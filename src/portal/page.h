@@ -174,6 +174,7 @@ int portal_rate_take(const char *scope, const char *client, int burst, int64_t i
 
 extern const portal_module help_module;
 extern const portal_module contact_module; /* /contact and /track (contact.c, track.c) */
+extern const portal_module documents_module;
 
 /* ---- the core's own start-up (portal.c calls these from portal_init) ------------------------- */
 

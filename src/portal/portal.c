@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const portal_module *const modules[] = {&help_module, &contact_module, NULL};
+static const portal_module *const modules[] = {&help_module, &contact_module, &documents_module,
+                                                    NULL};
 
 #define MAX_ROUTES 64
 

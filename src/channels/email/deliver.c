@@ -357,15 +357,16 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
 }
 
 /* 0 sent; SN_EUNPROCESSABLE for a permanent refusal (5xx); SN_EUNAVAILABLE otherwise. */
-static int smtp_send(const job_ctx *ctx, const outgoing *o, const char *msg, size_t len, sn_err *e)
+static int smtp_send_to(const job_ctx *ctx, const mailbox *mb, const char *to, const char *msg,
+                        size_t len, sn_err *e)
 {
     char *password = NULL;
-    if (o->mb.password_enc[0] && keyring_open(ctx->cfg->data, o->mb.password_enc, &password, e) < 0)
+    if (mb->password_enc[0] && keyring_open(ctx->cfg->data, mb->password_enc, &password, e) < 0)
         return sn_fail(e, SN_EUNPROCESSABLE, NULL, "the mailbox password cannot be decrypted");
     char from[300], errbuf[CURL_ERROR_SIZE] = "";
-    snprintf(from, sizeof from, "<%s>", o->mb.address);
+    snprintf(from, sizeof from, "<%s>", mb->address);
     char rcpt[300];
-    snprintf(rcpt, sizeof rcpt, "<%s>", o->to);
+    snprintf(rcpt, sizeof rcpt, "<%s>", to);
     struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
     upload u = {msg, len, 0, ctx};
     CURL *h = curl_easy_init();
@@ -374,7 +375,7 @@ static int smtp_send(const job_ctx *ctx, const outgoing *o, const char *msg, siz
         rc = sn_fail(e, SN_EUNAVAILABLE, NULL, "cannot start a transfer");
         goto out;
     }
-    curl_easy_setopt(h, CURLOPT_URL, o->mb.smtp_url);
+    curl_easy_setopt(h, CURLOPT_URL, mb->smtp_url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
     curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
@@ -390,7 +391,7 @@ static int smtp_send(const job_ctx *ctx, const outgoing *o, const char *msg, siz
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &u);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    if (o->mb.username[0]) curl_easy_setopt(h, CURLOPT_USERNAME, o->mb.username);
+    if (mb->username[0]) curl_easy_setopt(h, CURLOPT_USERNAME, mb->username);
     if (password && *password) curl_easy_setopt(h, CURLOPT_PASSWORD, password);
     CURLcode res = curl_easy_perform(h);
     long code = 0;
@@ -410,6 +411,11 @@ out:
         free(password);
     }
     return rc;
+}
+
+static int smtp_send(const job_ctx *ctx, const outgoing *o, const char *msg, size_t len, sn_err *e)
+{
+    return smtp_send_to(ctx, &o->mb, o->to, msg, len, e);
 }
 
 /* Final state of the message row and the delivery row, with meta.email updated. */
@@ -495,4 +501,95 @@ int job_email_deliver(const job_ctx *ctx, const job *j, sn_err *e)
     free(msg);
     outgoing_fini(&o);
     return rc > 0 ? 0 : rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Notices that belong to no conversation (a one-time code for /documents): 'email_notice' jobs,
+ * payload {"to", "subject", "text_sealed"} — the text sealed with the data directory's key, so
+ * the jobs table never holds it in clear. Sent from the first mailbox that can send; an HTML part
+ * (dir by script) and a plain-text part; failed at once without a mailbox or on SMTP 5xx. */
+
+static int notice_mailbox(store *db, mailbox *mb)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, "SELECT id FROM mailboxes WHERE enabled = 1 AND smtp_url <> '' "
+                               "ORDER BY id LIMIT 1", &st);
+    if (rc < 0) return rc;
+    int64_t id = (rc = store_step(st)) == STORE_ROW ? store_col_int(st, 0) : 0;
+    store_finish(st);
+    if (rc < 0) return rc;
+    return id ? mailbox_by_id(db, id, mb) : SN_ENOTFOUND;
+}
+
+static int compose_notice(const mailbox *mb, const char *to, const char *subject, const char *text,
+                          const char *msgid, char **out, size_t *len)
+{
+    GMimeMessage *m = g_mime_message_new(TRUE);
+    char *name = header_safe(mb->name), *subj = header_safe(subject);
+    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, name, mb->address);
+    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, NULL, to);
+    g_mime_message_set_subject(m, subj, "utf-8");
+    g_mime_message_set_message_id(m, msgid);
+    GDateTime *now = g_date_time_new_now_utc();
+    g_mime_message_set_date(m, now);
+    g_date_time_unref(now);
+    g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
+    GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+    char *html = html_body(text, "");
+    GMimeObject *tp = text_part("plain", text), *hp = text_part("html", html);
+    g_mime_multipart_add(alt, tp);
+    g_mime_multipart_add(alt, hp);
+    g_object_unref(tp);
+    g_object_unref(hp);
+    g_mime_message_set_mime_part(m, GMIME_OBJECT(alt));
+    g_object_unref(alt);
+    GMimeStream *mem = g_mime_stream_mem_new();
+    GMimeFormatOptions *fo = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+    g_mime_object_write_to_stream(GMIME_OBJECT(m), fo, mem);
+    g_mime_format_options_free(fo);
+    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    *out = malloc(ba->len + 1);
+    if (*out) {
+        memcpy(*out, ba->data, ba->len);
+        (*out)[ba->len] = '\0';
+        *len = ba->len;
+    }
+    g_object_unref(mem);
+    g_object_unref(m);
+    g_free(html);
+    free(name);
+    free(subj);
+    return *out ? 0 : SN_EINTERNAL;
+}
+
+int job_email_notice(const job_ctx *ctx, const job *j, sn_err *e)
+{
+    const char *to = json_string_value(json_object_get(j->payload, "to"));
+    const char *subject = json_string_value(json_object_get(j->payload, "subject"));
+    const char *sealed = json_string_value(json_object_get(j->payload, "text_sealed"));
+    char norm[IDENTITY_MAX];
+    if (!to || !subject || !sealed || identity_normalize(ID_EMAIL, to, norm, sizeof norm, e) < 0)
+        return sn_fail(e, SN_EINVALID, NULL, "malformed email notice job");
+    mailbox mb;
+    int rc = notice_mailbox(ctx->db, &mb);
+    if (rc == SN_ENOTFOUND) return sn_fail(e, SN_EUNPROCESSABLE, NULL, "no mailbox can send email");
+    if (rc < 0) return sn_fail(e, SN_EUNAVAILABLE, NULL, "cannot read the mailbox");
+    char *text = NULL, *msg = NULL, id[320];
+    size_t len = 0;
+    const char *at = strrchr(mb.address, '@');
+    if (keyring_open(ctx->cfg->data, sealed, &text, e) < 0)
+        return sn_fail(e, SN_EUNPROCESSABLE, NULL, "the text cannot be unsealed");
+    /* Row 0: a Message-ID of ours that threads to no conversation. */
+    rc = email_msgid_make(ctx->cfg->data, 0, at ? at + 1 : "sanad.local", id, sizeof id) < 0 ||
+                 compose_notice(&mb, norm, subject, text, id, &msg, &len) < 0
+             ? sn_fail(e, SN_EUNAVAILABLE, NULL, "cannot compose the notice")
+             : smtp_send_to(ctx, &mb, norm, msg, len, e);
+    memset(text, 0, strlen(text));
+    free(text);
+    if (msg) {
+        memset(msg, 0, len);
+        free(msg);
+    }
+    return rc;
 }

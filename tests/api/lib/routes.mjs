@@ -7,6 +7,7 @@
 //   via}, caller is null for anonymous. A returned client replaces the caller (fresh sessions).
 // bearer: false when the route has no meaning for a bearer token (logout ends a cookie session).
 import { ROLES, unique } from './harness.mjs';
+import { matrixDocument } from './documents.mjs';
 
 export const ROUTES = [
     { method: 'GET', path: '/healthz', allow: 'public', expect: 200 },
@@ -110,6 +111,68 @@ export const ROUTES = [
         },
     },
     { method: 'GET', path: '/api/v1/mail/inbound', allow: ['admin', 'supervisor'], expect: 200 },
+    // Required documents (the rules are in documents.test.mjs).
+    {
+        method: 'POST',
+        path: '/api/v1/service-lines/{code}/document-types',
+        allow: ['admin'],
+        expect: 201,
+        prepare: async ({ server, admin, ids }) => {
+            ids.docs ??= await matrixDocument(server, admin);
+            return { path: `/api/v1/service-lines/${ids.docs.line}/document-types`, body: { name_ar: 'شهادة' } };
+        },
+    },
+    {
+        method: 'GET',
+        path: '/api/v1/service-lines/{code}/document-types',
+        allow: 'any',
+        expect: 200,
+        prepare: async ({ server, admin, ids }) => {
+            ids.docs ??= await matrixDocument(server, admin);
+            return { path: `/api/v1/service-lines/${ids.docs.line}/document-types` };
+        },
+    },
+    {
+        method: 'PATCH',
+        path: '/api/v1/document-types/{id}',
+        allow: ['admin'],
+        expect: 200,
+        prepare: async ({ server, admin, ids }) => {
+            ids.docs ??= await matrixDocument(server, admin);
+            return { path: `/api/v1/document-types/${ids.docs.typeId}`, body: { name_en: 'ID copy' } };
+        },
+    },
+    {
+        method: 'GET',
+        path: '/api/v1/conversations/{id}/documents',
+        allow: ['admin', 'supervisor', 'agent'],
+        expect: 200,
+        prepare: async ({ server, admin, ids }) => {
+            ids.docs ??= await matrixDocument(server, admin);
+            return { path: `/api/v1/conversations/${ids.docs.conversationId}/documents` };
+        },
+    },
+    {
+        method: 'GET',
+        path: '/api/v1/documents/{id}/file',
+        allow: ['admin', 'supervisor', 'agent'],
+        expect: 200,
+        prepare: async ({ server, admin, ids }) => {
+            ids.docs ??= await matrixDocument(server, admin);
+            return { path: `/api/v1/documents/${ids.docs.documentId}/file` };
+        },
+    },
+    {
+        method: 'POST',
+        path: '/api/v1/documents/{id}/review',
+        allow: ['admin', 'supervisor', 'agent'],
+        expect: 200,
+        // A pending document of its own for each call (a reviewed one answers 409).
+        prepare: async ({ server, admin }) => {
+            const d = await matrixDocument(server, admin);
+            return { path: `/api/v1/documents/${d.documentId}/review`, body: { decision: 'accept' } };
+        },
+    },
 ];
 
 export function allowed(route, role) {

@@ -15,6 +15,7 @@ import { onRefresh } from '../../live/stream';
 import { CustomerPanel } from '../customer/CustomerPanel';
 import { changed, upsert } from '../inbox/inboxStore';
 import { Composer, type ComposerHandle } from './Composer';
+import { DocumentsPanel, hasDocuments } from './DocumentsPanel';
 import { EscalateDialog } from './EscalateDialog';
 import { MergeDialog } from './MergeDialog';
 import { PropertiesBar } from './PropertiesBar';
@@ -99,6 +100,7 @@ export function ConversationView({ id, user }: { id: number; user: SessionUser }
                     )}
                 </header>
                 {front && <PropertiesBar conv={conv} user={user} onChange={changedConv} />}
+                {front && hasDocuments(conv) && <DocumentsPanel conv={conv} canReview={front} onChange={() => void load()} />}
                 <Timeline conv={conv} />
                 {front && conv.status !== 'closed' && !conv.merged_into && <Composer control={composer} conv={conv} user={user} onSent={changedConv} />}
             </div>
