@@ -873,7 +873,7 @@ static int insert_notice(store *db, const actor *who, const doc_row *d, const ch
     store_finish(st);
     free(m);
     if (!*mid) return SN_EDB;
-    if (!strcmp(channel, "email")) return outbox_enqueue(db, *mid, "email", now);
+    if (!strcmp(channel, "email")) return outbox_enqueue_to(db, *mid, "email", d->notify_to, now);
     return docotp_queue_sms(db, d->notify_to, NULL, *mid, now);
 }
 

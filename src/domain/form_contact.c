@@ -162,16 +162,8 @@ static int queue_confirmation(store *db, const form_submission *in, const form_r
     store_finish(st);
     free(meta);
     if (!mid) return rc < 0 ? rc : SN_EDB;
-    if ((rc = outbox_enqueue(db, mid, "email", now)) < 0) return rc;
     /* The address this submission gave, not whichever the customer had first. */
-    if ((rc = store_prepare(db, "UPDATE mail_outbound SET to_addr = ? WHERE message_row = ?",
-                            &st)) < 0)
-        return rc;
-    store_bind_text(st, 1, in->email);
-    store_bind_int(st, 2, mid);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
+    return outbox_enqueue_to(db, mid, "email", in->email, now);
 }
 
 typedef struct unit {

@@ -15,5 +15,9 @@
 
 /* Inside the caller's write transaction. channel: the message's channel name. */
 int outbox_enqueue(store *db, int64_t message_id, const char *channel, int64_t now);
+/* outbox_enqueue, then fix the recipient to `to_addr` (an address the citizen gave or verified)
+ * instead of the customer's first address on file. */
+int outbox_enqueue_to(store *db, int64_t message_id, const char *channel, const char *to_addr,
+                      int64_t now);
 
 #endif

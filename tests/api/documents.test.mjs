@@ -36,7 +36,7 @@ describe(`documents a service requires [${backend}]`, () => {
     const types = {};
 
     // A citizen on file: national ID, a mobile and an email (at example.test: Postfix delivers it).
-    async function citizenOnFile({ phone = true, email = true } = {}) {
+    async function citizenOnFile({ phone = true, email = true, otherEmail = false } = {}) {
         const nid = newNationalId();
         const mobile = newMobile();
         const mail = `c${nid}@example.test`;
@@ -45,7 +45,8 @@ describe(`documents a service requires [${backend}]`, () => {
             body.phones = [mobile];
         }
         if (email) {
-            body.emails = [mail];
+            // otherEmail: an older address first, so a notice must follow the one chosen.
+            body.emails = otherEmail ? [`old${nid}@example.test`, mail] : [mail];
         }
         const c = await ok(agent.post('/api/v1/customers', body), 201);
         return { nid, mobile, mail, id: c.id };
@@ -558,12 +559,12 @@ describe(`documents a service requires [${backend}]`, () => {
         assert.deepEqual([...new Set(states.split('\n'))], ['sent']);
     });
 
-    test('a citizen who chose email gets the review notice by email', async () => {
-        const who = await citizenOnFile();
+    test('a citizen who chose email gets the review notice by email, at the address chosen', async () => {
+        const who = await citizenOnFile({ otherEmail: true });
         const a = new Citizen(server);
         await a.get('/documents');
         const choose = await a.post('/documents/identify', { national_id: who.nid });
-        const pick = contactChoices(choose.text).find((c) => /البريد/.test(c.via));
+        const pick = contactChoices(choose.text).filter((c) => /البريد/.test(c.via)).at(-1);
         const page = await a.post('/documents/send', { national_id: who.nid, via: pick.value });
         const mails = await ms.waitOutbox((m) => m.raw.includes(`To: ${who.mail}`), 'the code', 30_000);
         const raw = mails[0].raw.replace(/\r\n/g, '\n');
@@ -581,5 +582,7 @@ describe(`documents a service requires [${backend}]`, () => {
         const doc = (await ok(agent.get(`/api/v1/conversations/${conv}/documents`))).items[0];
         await ok(agent.post(`/api/v1/documents/${doc.id}/review`, { decision: 'reject', reason_template: 'doc_unclear' }));
         await ms.waitOutbox((m) => m.raw.includes(`To: ${who.mail}`) && m.raw.includes(reference), 'the review notice', 30_000);
+        const toOld = (await ms.outbox()).filter((m) => m.raw.includes(`To: old${who.nid}@`));
+        assert.equal(toOld.length, 0, 'nothing goes to the address not chosen');
     });
 });
