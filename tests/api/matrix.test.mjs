@@ -1,6 +1,8 @@
 // Every route × every role, by session cookie and by bearer token: an allowed role gets the route's
-// 2xx, any other role 403, and anonymous 401 — all with the error envelope.
+// 2xx (or 101), any other role 403, and anonymous 401 — all with the error envelope. Where an allowed
+// role is limited to its own data (route.outside), it gets that error on someone else's.
 import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { startServer, backendName, ROLES, createUser, show } from './lib/harness.mjs';
 import { ROUTES, allowed } from './lib/routes.mjs';
 import { expectError, expectStatus } from './lib/expect.mjs';
@@ -53,15 +55,33 @@ describe(`route × role matrix [${backend}]`, () => {
                 if (role !== null) {
                     caller = via === 'cookie' ? cookieClients[role] : bearerClients[role];
                 }
-                const prep = route.prepare ? await route.prepare({ server, admin, caller, role, ids, via }) : {};
+                const ctx = { server, admin, caller, role, ids, via };
+                const prep = route.prepare ? await route.prepare(ctx) : {};
                 const client = prep.client ?? caller ?? server.client();
-                const r = await client.request(route.method, prep.path ?? route.path, prep.body);
+                const r = route.call ? await route.call({ ...ctx, caller: client }, prep)
+                    : await client.request(route.method, prep.path ?? route.path, prep.body);
                 if (ok) {
                     expectStatus(r, want);
                 } else {
                     expectError(r, want);
                 }
             });
+        }
+
+        for (const out of route.outside ?? []) {
+            for (const role of out.roles) {
+                for (const via of ['cookie', 'bearer']) {
+                    test(`${route.method} ${route.path} as ${role} (${via}) on ${out.why} → ${out.expect}`, async () => {
+                        assert.ok(allowed(route, role), `${role} is not allowed on ${route.path} at all`);
+                        const caller = via === 'cookie' ? cookieClients[role] : bearerClients[role];
+                        const ctx = { server, admin, caller, role, ids, via };
+                        const prep = await out.prepare(ctx);
+                        const r = route.call ? await route.call(ctx, prep)
+                            : await caller.request(route.method, prep.path ?? route.path, prep.body);
+                        expectError(r, out.expect);
+                    });
+                }
+            }
         }
     }
 });
