@@ -10,6 +10,7 @@
 #define AUTHORS (ROLE_ADMIN | ROLE_SUPERVISOR | ROLE_SERVICE_OWNER)
 #define KB_WRITERS (FRONT | ROLE_SERVICE_OWNER)  /* draft and submit articles */
 #define KB_OWNERS (ROLE_ADMIN | ROLE_SERVICE_OWNER) /* approve, publish, archive (own lines) */
+#define TEMPLATE_READERS (READERS | ROLE_SERVICE_OWNER) /* authors read what they write */
 
 const api_route api_routes[] = {
     /* method, pattern, handler, roles, body, query, status, response, tag, summary */
@@ -122,11 +123,11 @@ const api_route api_routes[] = {
      "settings", "Create a queue (service line × channel) with a policy"},
     {"PATCH", "/api/v1/queues/{id}", api_queues_update, ROLE_ADMIN, queue_fields, NULL, 200,
      "Queue", "settings", "Change a queue"},
-    {"GET", "/api/v1/templates", api_templates_list, READERS, NULL, template_query, 200,
+    {"GET", "/api/v1/templates", api_templates_list, TEMPLATE_READERS, NULL, template_query, 200,
      "TemplateList", "templates", "Reply templates"},
     {"POST", "/api/v1/templates", api_templates_create, AUTHORS, template_fields, NULL, 201,
      "Template", "templates", "Create a template (draft)"},
-    {"GET", "/api/v1/templates/{code}", api_templates_get, READERS, NULL, NULL, 200, "Template",
+    {"GET", "/api/v1/templates/{code}", api_templates_get, TEMPLATE_READERS, NULL, NULL, 200, "Template",
      "templates", "One template"},
     {"PATCH", "/api/v1/templates/{code}", api_templates_update, AUTHORS, template_fields, NULL,
      200, "Template", "templates", "Edit (back to draft) or retire"},

@@ -552,7 +552,8 @@ export const ROUTES = [
         prepare: async (ctx) => ({ path: `/api/v1/queues/${(await shared(ctx)).queue.id}`, body: { policy: 'least_open' } }),
     },
     // ---- Approved templates: authors draft, supervisors and admins approve ----
-    { method: 'GET', path: '/api/v1/templates', allow: READERS, expect: 200 },
+    // Service owners author templates (POST/PATCH), so they read them too.
+    { method: 'GET', path: '/api/v1/templates', allow: [...READERS, 'service_owner'], expect: 200 },
     {
         method: 'POST',
         path: '/api/v1/templates',
@@ -563,7 +564,7 @@ export const ROUTES = [
     {
         method: 'GET',
         path: '/api/v1/templates/{code}',
-        allow: READERS,
+        allow: [...READERS, 'service_owner'],
         expect: 200,
         prepare: async (ctx) => ({ path: `/api/v1/templates/${(await shared(ctx)).template.code}` }),
     },
