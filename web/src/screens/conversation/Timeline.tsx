@@ -27,6 +27,7 @@ function Bubble({ e, side, title, children }: { e: TimelineEntry; side: 'in' | '
             <div class="bubble-body" dir="auto">
                 {e.body}
             </div>
+            <MailExtras e={e} />
             <Files e={e} />
             {children}
         </li>
@@ -55,6 +56,33 @@ function Files({ e }: { e: TimelineEntry }) {
                 </li>
             ))}
         </ul>
+    );
+}
+
+// An email's receipt notes (repairs, classification) and its sanitised HTML, shown on request in
+// a sandboxed frame: no scripts, no same origin, and the app's policy still applies inside.
+function MailExtras({ e }: { e: TimelineEntry }) {
+    const flags = Array.isArray(e.flags) ? (e.flags as string[]) : [];
+    const html = typeof e.body_html === 'string' && e.body_html ? e.body_html : null;
+    if (!flags.length && !html) return null;
+    return (
+        <div class="bubble-mail">
+            {flags.length > 0 && (
+                <ul class="mail-flags" aria-label={t('timeline.flags')}>
+                    {flags.map((f) => (
+                        <li key={f} class="tag" data-flag={f}>
+                            {tOr(`mailflag.${f}`, f)}
+                        </li>
+                    ))}
+                </ul>
+            )}
+            {html && (
+                <details class="mail-html">
+                    <summary>{t('timeline.formatted')}</summary>
+                    <iframe title={t('timeline.formatted_title')} sandbox="" referrerpolicy="no-referrer" srcdoc={html} />
+                </details>
+            )}
+        </div>
     );
 }
 
