@@ -356,13 +356,20 @@ int kb_search_json(store *db, const kb_search_opts *o, json_t **out, sn_err *e)
     r.snippets = !o->suggest;
     search_hit *hits;
     int n;
+    /* SQLite: one read transaction for the whole search, so one lock and one snapshot instead of
+     * one per statement (a search runs a few dozen). */
+    int txn = store_kind_of(db) == STORE_SQLITE && store_begin(db) == 0;
     int rc = search_run(db, &r, &hits, &n, e);
-    if (rc < 0) return rc;
+    if (rc < 0) {
+        if (txn) store_rollback(db);
+        return rc;
+    }
     json_t *results = json_array();
     for (int i = 0; i < n; i++) {
         json_t *h = hit_json(db, &hits[i], r.snippets);
         if (h) json_array_append_new(results, h);
     }
+    if (txn) store_commit(db);
     search_hits_free(hits, n);
     char token[24];
     crypto_token(token, sizeof token, 12);

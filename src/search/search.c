@@ -131,11 +131,14 @@ int search_run(store *db, const search_request *r, search_hit **hits, int *n, sn
     if (!q) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     if (search_query_build(r->text ? r->text : "", r->prefix_last, r->syn, q) < 0 || q->n == 0)
         goto out;
-    if ((rc = search_index_ensure(db, e)) < 0 || (rc = search_index_fill_df(db, q, e)) < 0 ||
-        (!r->no_typo && (rc = add_typos(db, q, e)) < 0) || (rc = search_index_stats(db, &s, e)) < 0)
+    search_view *v;
+    const rank_params *p = r->params ? r->params : &rank_defaults;
+    if ((rc = search_index_ensure(db, e)) < 0 || (rc = search_index_view(db, &s, &v, e)) < 0 ||
+        (rc = search_index_fill_df(db, v, q, e)) < 0 || (!r->no_typo && (rc = add_typos(db, q, e)) < 0))
         goto out;
     rank_prepare(q, &s);
-    if ((rc = search_index_candidates(db, q, &r->filter, SEARCH_CANDIDATES, s.docs, &c, &nc, e)) < 0) goto out;
+    if ((rc = search_index_candidates(db, v, q, &r->filter, p, &s, SEARCH_CANDIDATES, &c, &nc, e)) < 0)
+        goto out;
     rank_all(q, &s, r, c, nc);
     int want = nc < limit ? nc : limit;
     if (want > 0 && !(*hits = calloc((size_t)want, sizeof **hits))) {

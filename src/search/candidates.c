@@ -1,0 +1,245 @@
+/* candidates.c — which documents are worth ranking (search_index_candidates, see search_index.h).
+ *
+ *   query ─prune─▶ the rarer alternatives ─backend->postings─▶ ids of the documents holding each
+ *         (in any field, and in the title) ─accumulate─▶ per document and clause, the best weight
+ *         matched in the title and anywhere ─filter + first score─▶ the k best ─▶ their analysed
+ *         text, for rank.c
+ *
+ * The backend only lists ids (no scoring, no join): listing a posting costs about a tenth of
+ * what scoring it with FTS5's bm25() did. The filter and the first score use the document
+ * attributes cached per thread (index_cache.h), so a match costs no database lookup at all. */
+#include "search/index_cache.h"
+#include "search/search_index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Alternatives held by more than PRUNE_SHARE of all documents are not listed (they would make
+ * the backend list most of the index), and of the rest the rarest are kept while their document
+ * frequencies add up to at most MATCH_BUDGET, so no more than about that many postings are read.
+ * Nothing left out is lost for ranking: rank.c scores the candidates with every alternative. At
+ * least one alternative, the rarest, is always kept. */
+#define PRUNE_SHARE 0.15
+#define MATCH_BUDGET 2000
+
+static int cmp_df(const void *a, const void *b)
+{
+    int64_t x = **(const int64_t *const *)a, y = **(const int64_t *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void prune(const search_query *q, int64_t docs, search_query *out)
+{
+    double cap = docs < 100 ? (double)docs : PRUNE_SHARE * (double)docs;
+    const int64_t *dfs[SEARCH_MAX_CLAUSES * SEARCH_MAX_ALTS];
+    int n = 0;
+    for (int i = 0; i < q->n; i++)
+        for (int a = 0; a < q->c[i].nalt; a++) dfs[n++] = &q->c[i].alt[a].df;
+    qsort(dfs, (size_t)n, sizeof dfs[0], cmp_df);
+    int64_t limit = -1, sum = 0; /* keep alternatives with df <= limit */
+    for (int k = 0; k < n; k++) {
+        int64_t df = *dfs[k];
+        if (k > 0 && ((double)df > cap || sum + df > MATCH_BUDGET)) break;
+        sum += df;
+        limit = df;
+    }
+    *out = *q;
+    for (int i = 0; i < out->n; i++) {
+        search_clause *c = &out->c[i];
+        int w = 0;
+        for (int a = 0; a < c->nalt; a++)
+            if (c->alt[a].df <= limit && c->alt[a].df > 0) c->alt[w++] = c->alt[a];
+        c->nalt = w;
+    }
+}
+
+/* ---- accumulating postings ------------------------------------------------------------------ */
+
+typedef struct acc {
+    const icache_doc *d;
+    double score;
+    float title[SEARCH_MAX_CLAUSES], any[SEARCH_MAX_CLAUSES]; /* best weight matched */
+} acc;
+
+typedef struct accs {
+    acc *v;
+    int n, cap;
+    int32_t *slot; /* open addressing by document id: index into v + 1 */
+    size_t nslot;
+    /* the alternative being listed */
+    int clause, title_only;
+    float weight;
+    const search_view *view;
+    const search_filter *f;
+    int oom;
+} accs;
+
+static int visible(const icache_doc *d, const search_filter *f)
+{
+    return d->valid_from <= f->now && (d->valid_to == 0 || d->valid_to > f->now) &&
+           (!f->public_only || d->is_public) && (f->group_id == 0 || d->group_id == f->group_id);
+}
+
+static size_t slot_of(int64_t id, size_t nslot)
+{
+    return (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 17) & (nslot - 1);
+}
+
+static int accs_grow(accs *a)
+{
+    int cap = a->cap ? a->cap * 2 : 512;
+    acc *v = realloc(a->v, (size_t)cap * sizeof *v);
+    if (!v) return -1;
+    a->v = v;
+    a->cap = cap;
+    size_t nslot = (size_t)cap * 2;
+    int32_t *slot = calloc(nslot, sizeof *slot);
+    if (!slot) return -1;
+    for (int i = 0; i < a->n; i++) {
+        size_t h = slot_of(a->v[i].d->id, nslot);
+        while (slot[h]) h = (h + 1) & (nslot - 1);
+        slot[h] = i + 1;
+    }
+    free(a->slot);
+    a->slot = slot;
+    a->nslot = nslot;
+    return 0;
+}
+
+/* The accumulator of document d, added when new; NULL when out of memory. */
+static acc *accs_find(accs *a, const icache_doc *d)
+{
+    if (a->nslot) {
+        for (size_t h = slot_of(d->id, a->nslot);; h = (h + 1) & (a->nslot - 1)) {
+            int32_t s = a->slot[h];
+            if (!s) break;
+            if (a->v[s - 1].d == d) return &a->v[s - 1];
+        }
+    }
+    if (a->n == a->cap && accs_grow(a) < 0) return NULL;
+    acc *x = &a->v[a->n++];
+    memset(x, 0, sizeof *x);
+    x->d = d;
+    size_t h = slot_of(d->id, a->nslot);
+    while (a->slot[h]) h = (h + 1) & (a->nslot - 1);
+    a->slot[h] = a->n;
+    return x;
+}
+
+static int on_posting(void *arg, int64_t id)
+{
+    accs *a = arg;
+    const icache_doc *d = icache_doc_find(a->view, id);
+    if (!d || !visible(d, a->f)) return 0; /* added after the view was taken, or filtered out */
+    acc *x = accs_find(a, d);
+    if (!x) {
+        a->oom = 1;
+        return 1;
+    }
+    float *w = a->title_only ? &x->title[a->clause] : &x->any[a->clause];
+    if (a->weight > *w) *w = a->weight;
+    return 0;
+}
+
+/* ---- the first score ------------------------------------------------------------------------ */
+
+/* BM25F of rank.h with each field counted once when it holds a clause (a posting list says
+ * whether, not how often): a matched title counts for the title, anything else for the body. */
+static void first_score(acc *x, const search_query *q, const rank_params *p, const rank_stats *s)
+{
+    double norm_t = 1 - p->b_title + p->b_title * x->d->title_len / (s->avg_title > 0 ? s->avg_title : 1);
+    double norm_b = 1 - p->b_body + p->b_body * x->d->body_len / (s->avg_body > 0 ? s->avg_body : 1);
+    double score = 0;
+    for (int c = 0; c < q->n; c++) {
+        double t = x->title[c], b = x->title[c] > 0 ? 0 : x->any[c];
+        double v = p->title_weight * t / norm_t + b / norm_b;
+        if (v > 0) score += q->c[c].idf * v * (p->k1 + 1) / (v + p->k1);
+    }
+    x->score = score;
+}
+
+static int cmp_acc(const void *a, const void *b)
+{
+    const acc *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->d->id < y->d->id ? -1 : x->d->id > y->d->id;
+}
+
+/* ---- the candidates --------------------------------------------------------------------------- */
+
+static int fill_terms(store *db, search_cand *c)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, "SELECT title_terms, body_terms FROM search_doc_text WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    store_bind_int(st, 1, c->id);
+    rc = store_step(st);
+    if (rc == STORE_ROW) {
+        c->title_terms = strdup(store_col_text(st, 0));
+        c->body_terms = strdup(store_col_text(st, 1));
+    }
+    store_finish(st);
+    return rc == STORE_ROW && c->title_terms && c->body_terms ? 0 : SN_EDB;
+}
+
+/* List every kept alternative's documents into a. */
+static int list_postings(store *db, const search_backend *be, const search_query *pq, accs *a)
+{
+    for (int i = 0; i < pq->n; i++) {
+        for (int k = 0; k < pq->c[i].nalt; k++) {
+            const search_alt *alt = &pq->c[i].alt[k];
+            a->clause = i;
+            a->weight = (float)alt->weight;
+            for (int title = 0; title < 2; title++) {
+                a->title_only = title;
+                if (be->postings(db, alt, title, on_posting, a) < 0) return SN_EDB;
+                if (a->oom) return SN_EINTERNAL;
+            }
+        }
+    }
+    return 0;
+}
+
+int search_index_candidates(store *db, search_view *v, const search_query *q, const search_filter *f,
+                            const rank_params *p, const rank_stats *s, int k, search_cand **out,
+                            int *n, sn_err *e)
+{
+    *out = NULL;
+    *n = 0;
+    search_query *pq = malloc(sizeof *pq);
+    accs a = {0};
+    a.view = v;
+    a.f = f;
+    if (!pq) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    prune(q, s->docs, pq);
+    const search_backend *be = store_kind_of(db) == STORE_SQLITE ? &search_backend_sqlite : &search_backend_pg;
+    int rc = list_postings(db, be, pq, &a);
+    free(pq);
+    for (int i = 0; rc == 0 && i < a.n; i++) first_score(&a.v[i], q, p, s);
+    if (rc == 0) qsort(a.v, (size_t)a.n, sizeof *a.v, cmp_acc);
+    int want = a.n < k ? a.n : k;
+    if (rc == 0 && want > 0 && !(*out = calloc((size_t)want, sizeof **out))) rc = SN_EINTERNAL;
+    for (int i = 0; rc == 0 && i < want; i++) {
+        search_cand *c = &(*out)[i];
+        c->id = a.v[i].d->id;
+        c->ref_id = a.v[i].d->ref_id;
+        c->version = a.v[i].d->version;
+        memcpy(c->lang, a.v[i].d->lang, sizeof c->lang);
+        (*n)++;
+        rc = fill_terms(db, c);
+    }
+    free(a.v);
+    free(a.slot);
+    if (rc == SN_EINTERNAL) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot search the index") : 0;
+}
+
+void search_cands_free(search_cand *c, int n)
+{
+    for (int i = 0; c && i < n; i++) {
+        free(c[i].title_terms);
+        free(c[i].body_terms);
+    }
+    free(c);
+}

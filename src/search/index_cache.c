@@ -1,0 +1,250 @@
+/* index_cache.c — the per-thread cache of document attributes and term frequencies, keyed by
+ * the index's generation (see index_cache.h). */
+#include "search/index_cache.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DF_MAX 65536 /* remembered frequencies; past this the map starts again empty */
+
+typedef struct df_entry {
+    char *key; /* kind as one character, then the term; NULL: free slot */
+    int64_t df;
+} df_entry;
+
+struct icache {
+    store *db;
+    int loaded;
+    int64_t gen, writes;                 /* the state the contents belong to */
+    int64_t docs, title_terms, body_terms; /* search_stats as read */
+    rank_stats stats;
+    icache_doc *doc;
+    int ndoc;
+    int32_t *slot; /* open addressing: index into doc + 1, 0 when free */
+    size_t nslot;  /* a power of two, at least twice ndoc */
+    df_entry *df;
+    size_t ndf, dfcap; /* dfcap: a power of two (or 0) */
+};
+
+static _Atomic int64_t writes; /* index writes made by this process */
+static __thread icache *mine;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void df_clear(icache *c)
+{
+    for (size_t i = 0; i < c->dfcap; i++) free(c->df[i].key);
+    free(c->df);
+    c->df = NULL;
+    c->ndf = c->dfcap = 0;
+}
+
+static void clear(icache *c)
+{
+    df_clear(c);
+    free(c->doc);
+    free(c->slot);
+    c->doc = NULL;
+    c->slot = NULL;
+    c->ndoc = 0;
+    c->nslot = 0;
+    c->loaded = 0;
+}
+
+static void cache_free(void *p)
+{
+    icache *c = p;
+    if (!c) return;
+    clear(c);
+    free(c);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&cache_key, cache_free);
+}
+
+void icache_invalidate(void)
+{
+    atomic_fetch_add(&writes, 1);
+}
+
+static size_t id_hash(int64_t id, size_t nslot)
+{
+    return (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 17) & (nslot - 1);
+}
+
+const icache_doc *icache_doc_find(const icache *c, int64_t id)
+{
+    if (!c->nslot) return NULL;
+    for (size_t h = id_hash(id, c->nslot);; h = (h + 1) & (c->nslot - 1)) {
+        int32_t s = c->slot[h];
+        if (!s) return NULL;
+        if (c->doc[s - 1].id == id) return &c->doc[s - 1];
+    }
+}
+
+static int index_docs(icache *c)
+{
+    size_t n = 64;
+    while (n < 2 * (size_t)c->ndoc) n *= 2;
+    if (!(c->slot = calloc(n, sizeof *c->slot))) return SN_EINTERNAL;
+    c->nslot = n;
+    for (int i = 0; i < c->ndoc; i++) {
+        size_t h = id_hash(c->doc[i].id, n);
+        while (c->slot[h]) h = (h + 1) & (n - 1);
+        c->slot[h] = i + 1;
+    }
+    return 0;
+}
+
+static void read_doc(store_stmt *st, icache_doc *d)
+{
+    d->id = store_col_int(st, 0);
+    d->ref_id = store_col_int(st, 1);
+    d->version = (int)store_col_int(st, 2);
+    snprintf(d->lang, sizeof d->lang, "%s", store_col_text(st, 3));
+    d->group_id = store_col_int(st, 4);
+    d->is_public = store_col_int(st, 5) != 0;
+    d->valid_from = store_col_int(st, 6);
+    d->valid_to = store_col_is_null(st, 7) ? 0 : store_col_int(st, 7);
+    d->title_len = (int)store_col_int(st, 8);
+    d->body_len = (int)store_col_int(st, 9);
+}
+
+static int load_docs(icache *c, store *db)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, "SELECT id, ref_id, version, lang, group_id, is_public, valid_from, "
+                               "valid_to, title_len, body_len FROM search_docs", &st);
+    if (rc < 0) return rc;
+    int cap = c->docs > 0 && c->docs < (1 << 24) ? (int)c->docs + 16 : 64;
+    c->doc = malloc((size_t)cap * sizeof *c->doc);
+    rc = c->doc ? 0 : SN_EINTERNAL;
+    while (rc == 0 && (rc = store_step(st)) == STORE_ROW) {
+        if (c->ndoc == cap) {
+            icache_doc *g = realloc(c->doc, (size_t)cap * 2 * sizeof *g);
+            if (!g) {
+                rc = SN_EINTERNAL;
+                break;
+            }
+            c->doc = g;
+            cap *= 2;
+        }
+        read_doc(st, &c->doc[c->ndoc++]);
+        rc = 0;
+    }
+    store_finish(st);
+    if (rc < 0) return rc;
+    return index_docs(c);
+}
+
+static int read_stats(store *db, icache *c, int64_t *gen)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, "SELECT docs, title_terms, body_terms, gen FROM search_stats WHERE id = 1", &st);
+    if (rc < 0) return rc;
+    rc = store_step(st);
+    c->docs = rc == STORE_ROW ? store_col_int(st, 0) : 0;
+    c->title_terms = rc == STORE_ROW ? store_col_int(st, 1) : 0;
+    c->body_terms = rc == STORE_ROW ? store_col_int(st, 2) : 0;
+    *gen = rc == STORE_ROW ? store_col_int(st, 3) : 0;
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+int icache_get(store *db, rank_stats *s, icache **out)
+{
+    pthread_once(&cache_once, make_key);
+    if (!mine) {
+        if (!(mine = calloc(1, sizeof *mine))) return SN_EINTERNAL;
+        pthread_setspecific(cache_key, mine);
+    }
+    icache *c = mine;
+    int64_t was_docs = c->docs, was_t = c->title_terms, was_b = c->body_terms, gen;
+    int64_t w = atomic_load(&writes);
+    int rc = read_stats(db, c, &gen);
+    if (rc < 0) {
+        clear(c);
+        return rc;
+    }
+    double t = (double)c->title_terms, b = (double)c->body_terms, n = (double)c->docs;
+    c->stats.docs = c->docs;
+    c->stats.avg_title = c->docs > 0 && t > n ? t / n : 1;
+    c->stats.avg_body = c->docs > 0 && b > n ? b / n : 1;
+    *s = c->stats;
+    *out = c;
+    if (c->loaded && c->db == db && c->gen == gen && c->writes == w && was_docs == c->docs &&
+        was_t == c->title_terms && was_b == c->body_terms)
+        return 0;
+    clear(c);
+    if ((rc = load_docs(c, db)) < 0) {
+        clear(c);
+        return rc;
+    }
+    c->db = db;
+    c->gen = gen;
+    c->writes = w;
+    c->loaded = 1;
+    return 0;
+}
+
+/* ---- document frequencies ----------------------------------------------------------------- */
+
+static size_t str_hash(int kind, const char *s)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+static df_entry *df_slot(const icache *c, int kind, const char *term)
+{
+    for (size_t h = str_hash(kind, term) & (c->dfcap - 1);; h = (h + 1) & (c->dfcap - 1)) {
+        df_entry *e = &c->df[h];
+        if (!e->key || (e->key[0] == (char)('0' + kind) && !strcmp(e->key + 1, term))) return e;
+    }
+}
+
+int icache_df_get(const icache *c, int kind, const char *term, int64_t *df)
+{
+    if (!c->dfcap) return 0;
+    const df_entry *e = df_slot(c, kind, term);
+    if (!e->key) return 0;
+    *df = e->df;
+    return 1;
+}
+
+static int df_grow(icache *c)
+{
+    size_t cap = c->dfcap ? c->dfcap * 2 : 1024;
+    df_entry *old = c->df;
+    size_t oldcap = c->dfcap;
+    if (!(c->df = calloc(cap, sizeof *c->df))) {
+        c->df = old;
+        return -1;
+    }
+    c->dfcap = cap;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].key) *df_slot(c, old[i].key[0] - '0', old[i].key + 1) = old[i];
+    free(old);
+    return 0;
+}
+
+void icache_df_put(icache *c, int kind, const char *term, int64_t df)
+{
+    if (c->ndf >= DF_MAX) df_clear(c);
+    if (2 * (c->ndf + 1) > c->dfcap && df_grow(c) < 0) return;
+    df_entry *e = df_slot(c, kind, term);
+    if (!e->key) {
+        size_t l = strlen(term);
+        if (!(e->key = malloc(l + 2))) return;
+        e->key[0] = (char)('0' + kind);
+        memcpy(e->key + 1, term, l + 1);
+        c->ndf++;
+    }
+    e->df = df;
+}

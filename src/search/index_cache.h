@@ -1,0 +1,53 @@
+/* index_cache.h — what one thread remembers of the index between searches (internal to search/).
+ *
+ * A search needs, for every document that matches a rare query term, its filter attributes and
+ * field lengths, and for every query term its document frequency. Reading them row by row was
+ * most of a search's cost, so each thread keeps them:
+ *
+ *   documents   every row of search_docs (narrow: about 64 bytes each), by id
+ *   df          document frequencies of the terms, prefixes and phrases asked for so far
+ *
+ * Both are valid for one state of the index, named by search_stats.gen, which every write to the
+ * index increments in its own transaction (migrations/009_search.sql). icache_get reads that row
+ * (it holds the ranking totals, read by every search anyway); when it shows another state than
+ * the cache's, the cache is emptied and the documents are read again, all at once. Writes made
+ * by this process also empty it (icache_invalidate), which covers another database opened at the
+ * address of a closed one with the same totals (benchmarks and tests open many).
+ *
+ * Memory: one copy per thread that searches (the HTTP worker threads), freed when the thread
+ * ends. A thread uses its cache only from its own searches, so there is no locking. */
+#ifndef SANAD_SEARCH_INDEX_CACHE_H
+#define SANAD_SEARCH_INDEX_CACHE_H
+
+#include "search/rank.h"
+#include "store/store.h"
+
+#include <stdint.h>
+
+typedef struct icache_doc {
+    int64_t id, ref_id, group_id;
+    int64_t valid_from, valid_to; /* valid_to 0: no end */
+    int version, title_len, body_len;
+    int is_public;
+    char lang[8];
+} icache_doc;
+
+typedef struct icache icache;
+
+/* This thread's cache for db, brought up to date with the index; s gets the ranking totals.
+ * The cache stays valid until the next icache_get on this thread. Negative on database errors
+ * (the cache is then empty). */
+int icache_get(store *db, rank_stats *s, icache **out);
+
+/* The document with this id, or NULL (not in the index at the cache's generation). */
+const icache_doc *icache_doc_find(const icache *c, int64_t id);
+
+/* The cached df of (kind, term): 1 and *df when known, 0 when not. */
+int icache_df_get(const icache *c, int kind, const char *term, int64_t *df);
+/* Remember the df of (kind, term). Out of memory only means it is not remembered. */
+void icache_df_put(icache *c, int kind, const char *term, int64_t df);
+
+/* Empty every thread's cache (call after writing to the index). */
+void icache_invalidate(void);
+
+#endif
