@@ -3,7 +3,7 @@
  *   query ─prune─▶ the rarer alternatives ─backend->postings─▶ ids of the documents holding each
  *         (in any field, and in the title) ─accumulate─▶ per document and clause, the best weight
  *         matched in the title and anywhere ─filter + first score─▶ the k best ─▶ their analysed
- *         text, for rank.c
+ *         text (kept split by the view, index_cache.h), for rank.c
  *
  * The backend only lists ids (no scoring, no join): listing a posting costs about a tenth of
  * what scoring it with FTS5's bm25() did. The filter and the first score use the document
@@ -168,21 +168,6 @@ static int cmp_acc(const void *a, const void *b)
 
 /* ---- the candidates --------------------------------------------------------------------------- */
 
-static int fill_terms(store *db, search_cand *c)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, "SELECT title_terms, body_terms FROM search_doc_text WHERE id = ?", &st);
-    if (rc < 0) return rc;
-    store_bind_int(st, 1, c->id);
-    rc = store_step(st);
-    if (rc == STORE_ROW) {
-        c->title_terms = strdup(store_col_text(st, 0));
-        c->body_terms = strdup(store_col_text(st, 1));
-    }
-    store_finish(st);
-    return rc == STORE_ROW && c->title_terms && c->body_terms ? 0 : SN_EDB;
-}
-
 /* List every kept alternative's documents into a. */
 static int list_postings(store *db, const search_backend *be, const search_query *pq, accs *a)
 {
@@ -221,13 +206,14 @@ int search_index_candidates(store *db, search_view *v, const search_query *q, co
     int want = a.n < k ? a.n : k;
     if (rc == 0 && want > 0 && !(*out = calloc((size_t)want, sizeof **out))) rc = SN_EINTERNAL;
     for (int i = 0; rc == 0 && i < want; i++) {
-        search_cand *c = &(*out)[i];
+        search_cand *c = &(*out)[*n];
         c->id = a.v[i].d->id;
         c->ref_id = a.v[i].d->ref_id;
         c->version = a.v[i].d->version;
         memcpy(c->lang, a.v[i].d->lang, sizeof c->lang);
-        (*n)++;
-        rc = fill_terms(db, c);
+        rc = icache_text(v, db, a.v[i].d, &c->title, &c->nt, &c->body, &c->nb);
+        if (rc == SN_ENOTFOUND) rc = 0; /* removed since the view was taken (PostgreSQL) */
+        else if (rc == 0) (*n)++;
     }
     free(a.v);
     free(a.slot);
@@ -238,8 +224,8 @@ int search_index_candidates(store *db, search_view *v, const search_query *q, co
 void search_cands_free(search_cand *c, int n)
 {
     for (int i = 0; c && i < n; i++) {
-        free(c[i].title_terms);
-        free(c[i].body_terms);
+        free(c[i].title);
+        free(c[i].body);
     }
     free(c);
 }

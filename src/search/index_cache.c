@@ -15,6 +15,12 @@ typedef struct df_entry {
     int64_t df;
 } df_entry;
 
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+} arena_block;
+
 struct icache {
     store *db;
     int loaded;
@@ -27,6 +33,14 @@ struct icache {
     size_t nslot;  /* a power of two, at least twice ndoc */
     df_entry *df;
     size_t ndf, dfcap; /* dfcap: a power of two (or 0) */
+    /* texts: text[i] is doc[i]'s {title terms, body terms, ids…}, NULL until read */
+    uint32_t **text;
+    rank_term *term; /* the dictionary: id → term (bytes in the arena) */
+    uint32_t nterm, termcap;
+    uint32_t *tslot; /* open addressing by hash: id + 1, 0 when free */
+    size_t ntslot;
+    arena_block *arena;
+    size_t text_bytes;
 };
 
 static _Atomic int64_t writes; /* index writes made by this process */
@@ -42,8 +56,28 @@ static void df_clear(icache *c)
     c->ndf = c->dfcap = 0;
 }
 
+static void texts_clear(icache *c)
+{
+    for (int i = 0; c->text && i < c->ndoc; i++) free(c->text[i]);
+    free(c->text);
+    free(c->term);
+    free(c->tslot);
+    while (c->arena) {
+        arena_block *next = c->arena->next;
+        free(c->arena);
+        c->arena = next;
+    }
+    c->text = NULL;
+    c->term = NULL;
+    c->tslot = NULL;
+    c->nterm = c->termcap = 0;
+    c->ntslot = 0;
+    c->text_bytes = 0;
+}
+
 static void clear(icache *c)
 {
+    texts_clear(c);
     df_clear(c);
     free(c->doc);
     free(c->slot);
@@ -178,8 +212,10 @@ int icache_get(store *db, rank_stats *s, icache **out)
     *s = c->stats;
     *out = c;
     if (c->loaded && c->db == db && c->gen == gen && c->writes == w && was_docs == c->docs &&
-        was_t == c->title_terms && was_b == c->body_terms)
+        was_t == c->title_terms && was_b == c->body_terms) {
+        if (c->text_bytes > ICACHE_TEXT_MAX) texts_clear(c);
         return 0;
+    }
     clear(c);
     if ((rc = load_docs(c, db)) < 0) {
         clear(c);
@@ -247,4 +283,151 @@ void icache_df_put(icache *c, int kind, const char *term, int64_t df)
         c->ndf++;
     }
     e->df = df;
+}
+
+/* ---- texts ---------------------------------------------------------------------------------- */
+
+static const char *arena_copy(icache *c, const char *s, size_t len)
+{
+    arena_block *b = c->arena;
+    if (!b || b->cap - b->used < len) {
+        size_t cap = len > 65536 ? len : 65536;
+        if (!(b = malloc(sizeof *b + cap))) return NULL;
+        b->next = c->arena;
+        b->used = 0;
+        b->cap = cap;
+        c->arena = b;
+        c->text_bytes += sizeof *b + cap;
+    }
+    char *p = b->data + b->used;
+    memcpy(p, s, len);
+    b->used += len;
+    return p;
+}
+
+static int terms_grow(icache *c)
+{
+    uint32_t cap = c->termcap ? c->termcap * 2 : 4096;
+    rank_term *t = realloc(c->term, (size_t)cap * sizeof *t);
+    if (!t) return -1;
+    c->term = t;
+    c->termcap = cap;
+    size_t nslot = (size_t)cap * 2;
+    uint32_t *slot = calloc(nslot, sizeof *slot);
+    if (!slot) return -1;
+    for (uint32_t i = 0; i < c->nterm; i++) {
+        size_t h = c->term[i].hash & (nslot - 1);
+        while (slot[h]) h = (h + 1) & (nslot - 1);
+        slot[h] = i + 1;
+    }
+    free(c->tslot);
+    c->tslot = slot;
+    c->ntslot = nslot;
+    c->text_bytes += (size_t)(cap / 2) * (sizeof *t + 2 * sizeof *slot);
+    return 0;
+}
+
+/* The id of a term, added to the dictionary when new; -1 when out of memory. */
+static int64_t term_id(icache *c, const char *s, int len)
+{
+    unsigned hash = rank_hash(s, (size_t)len);
+    if (c->ntslot) {
+        for (size_t h = hash & (c->ntslot - 1);; h = (h + 1) & (c->ntslot - 1)) {
+            uint32_t id = c->tslot[h];
+            if (!id) break;
+            const rank_term *t = &c->term[id - 1];
+            if (t->hash == hash && t->len == len && !memcmp(t->p, s, (size_t)len)) return id - 1;
+        }
+    }
+    if (c->nterm == c->termcap && terms_grow(c) < 0) return -1;
+    const char *p = arena_copy(c, s, (size_t)len);
+    if (!p) return -1;
+    c->term[c->nterm] = (rank_term){p, len, hash};
+    size_t h = hash & (c->ntslot - 1);
+    while (c->tslot[h]) h = (h + 1) & (c->ntslot - 1);
+    c->tslot[h] = c->nterm + 1;
+    return c->nterm++;
+}
+
+/* Append the ids of analysed text s to ids; returns the count or -1. */
+static int add_ids(icache *c, const char *s, uint32_t *ids)
+{
+    int n = 0;
+    for (const char *p = s, *start = s;; p++) {
+        if (*p != ' ' && *p != '\0') continue;
+        if (p > start) {
+            int64_t id = term_id(c, start, (int)(p - start));
+            if (id < 0) return -1;
+            ids[n++] = (uint32_t)id;
+        }
+        if (!*p) break;
+        start = p + 1;
+    }
+    return n;
+}
+
+static int count_words(const char *s)
+{
+    int n = 1;
+    for (; *s; s++) n += *s == ' ';
+    return n;
+}
+
+static int load_text(icache *c, store *db, int i)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, "SELECT title_terms, body_terms FROM search_doc_text WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    store_bind_int(st, 1, c->doc[i].id);
+    rc = store_step(st);
+    uint32_t *v = NULL;
+    if (rc == STORE_ROW) {
+        const char *tt = store_col_text(st, 0), *bt = store_col_text(st, 1);
+        size_t cap = 2 + (size_t)count_words(tt) + (size_t)count_words(bt);
+        int nt = -1, nb = -1;
+        if ((v = malloc(cap * sizeof *v)) != NULL && (nt = add_ids(c, tt, v + 2)) >= 0)
+            nb = add_ids(c, bt, v + 2 + nt);
+        if (v && nb >= 0) {
+            v[0] = (uint32_t)nt;
+            v[1] = (uint32_t)nb;
+            c->text_bytes += cap * sizeof *v;
+        } else {
+            free(v);
+            v = NULL;
+        }
+    }
+    store_finish(st);
+    if (rc != STORE_ROW) return rc < 0 ? rc : SN_ENOTFOUND;
+    if (!v) return SN_EINTERNAL;
+    c->text[i] = v;
+    return 0;
+}
+
+static rank_term *to_terms(const icache *c, const uint32_t *ids, int n)
+{
+    rank_term *t = malloc((size_t)(n ? n : 1) * sizeof *t);
+    for (int i = 0; t && i < n; i++) t[i] = c->term[ids[i]];
+    return t;
+}
+
+int icache_text(icache *c, store *db, const icache_doc *d, rank_term **title, int *nt, rank_term **body,
+                int *nb)
+{
+    int i = (int)(d - c->doc), rc;
+    *title = *body = NULL;
+    *nt = *nb = 0;
+    if (!c->text && !(c->text = calloc((size_t)(c->ndoc ? c->ndoc : 1), sizeof *c->text))) return SN_EINTERNAL;
+    if (!c->text[i] && (rc = load_text(c, db, i)) < 0) return rc;
+    const uint32_t *v = c->text[i];
+    *title = to_terms(c, v + 2, (int)v[0]);
+    *body = to_terms(c, v + 2 + v[0], (int)v[1]);
+    if (!*title || !*body) {
+        free(*title);
+        free(*body);
+        *title = *body = NULL;
+        return SN_EINTERNAL;
+    }
+    *nt = (int)v[0];
+    *nb = (int)v[1];
+    return 0;
 }

@@ -55,7 +55,7 @@ typedef struct qtable {
     int nprefix;
 } qtable;
 
-static unsigned hash_term(const char *s, size_t len)
+unsigned rank_hash(const char *s, size_t len)
 {
     unsigned h = 2166136261u;
     for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
@@ -78,7 +78,7 @@ static void qtable_build(qtable *t, const search_query *q)
             size_t len = sp ? (size_t)(sp - alt->term) : strlen(alt->term);
             qterm *e = &t->pool[t->used++];
             *e = (qterm){alt->term, len, c, a, NULL};
-            unsigned h = hash_term(alt->term, len) & (QT_SLOTS - 1);
+            unsigned h = rank_hash(alt->term, len) & (QT_SLOTS - 1);
             e->next = t->slot[h];
             t->slot[h] = e;
         }
@@ -94,25 +94,18 @@ int rank_term_matches(const search_alt *a, const char *term, size_t len)
 
 /* ---- fields ------------------------------------------------------------------------------------ */
 
-typedef struct tok {
-    const char *p;
-    int len;
-} tok;
-
-/* Split analysed text into terms; *n gets the count. NULL (and *n = 0) when empty or out of
- * memory. */
-static tok *split(const char *s, int *n)
+rank_term *rank_split(const char *s, int *n)
 {
     *n = 0;
     if (!s || !*s) return NULL;
     int count = 1;
     for (const char *p = s; *p; p++) count += *p == ' ';
-    tok *v = malloc((size_t)count * sizeof *v);
+    rank_term *v = malloc((size_t)count * sizeof *v);
     if (!v) return NULL;
     const char *start = s;
     for (const char *p = s;; p++) {
         if (*p == ' ' || *p == '\0') {
-            if (p > start) v[(*n)++] = (tok){start, (int)(p - start)};
+            if (p > start) v[(*n)++] = (rank_term){start, (int)(p - start), rank_hash(start, (size_t)(p - start))};
             if (!*p) break;
             start = p + 1;
         }
@@ -121,7 +114,7 @@ static tok *split(const char *s, int *n)
 }
 
 /* Whether the phrase alternative matches the terms starting at toks[i]. */
-static int phrase_at(const char *phrase, const tok *toks, int n, int i)
+static int phrase_at(const char *phrase, const rank_term *toks, int n, int i)
 {
     const char *p = phrase;
     for (; i < n; i++) {
@@ -141,7 +134,7 @@ typedef struct match {
 
 /* The matches of one field, in position order, at most one per clause and position (the best
  * weight). Returns the count; *out is allocated (NULL when none). */
-static int field_matches(const search_query *q, const qtable *t, const tok *toks, int n, match **out)
+static int field_matches(const search_query *q, const qtable *t, const rank_term *toks, int n, match **out)
 {
     int cap = 0, count = 0;
     match *m = NULL;
@@ -149,7 +142,7 @@ static int field_matches(const search_query *q, const qtable *t, const tok *toks
     for (int i = 0; i < n; i++) {
         int any = 0;
         for (int c = 0; c < q->n; c++) best[c] = 0;
-        for (const qterm *e = t->slot[hash_term(toks[i].p, (size_t)toks[i].len) & (QT_SLOTS - 1)];
+        for (const qterm *e = t->slot[toks[i].hash & (QT_SLOTS - 1)];
              e; e = e->next) {
             if (e->len != (size_t)toks[i].len || memcmp(e->term, toks[i].p, e->len)) continue;
             const search_alt *a = &q->c[e->clause].alt[e->alt];
@@ -202,9 +195,18 @@ static void proximity(const match *m, int n, int window, double acc[][SEARCH_MAX
 double rank_score(const search_query *q, const rank_stats *s, const rank_params *p,
                   const char *title_terms, const char *body_terms, int *matched)
 {
-    qtable *t = malloc(sizeof *t);
     int nt, nb;
-    tok *tt = split(title_terms, &nt), *bt = split(body_terms, &nb);
+    rank_term *tt = rank_split(title_terms, &nt), *bt = rank_split(body_terms, &nb);
+    double score = rank_score_terms(q, s, p, tt, nt, bt, nb, matched);
+    free(tt);
+    free(bt);
+    return score;
+}
+
+double rank_score_terms(const search_query *q, const rank_stats *s, const rank_params *p,
+                        const rank_term *tt, int nt, const rank_term *bt, int nb, int *matched)
+{
+    qtable *t = malloc(sizeof *t);
     match *mt = NULL, *mb = NULL;
     int nmt = 0, nmb = 0;
     double score = 0;
@@ -241,8 +243,6 @@ double rank_score(const search_query *q, const rank_stats *s, const rank_params 
     }
 out:
     free(t);
-    free(tt);
-    free(bt);
     free(mt);
     free(mb);
     return score;

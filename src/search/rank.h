@@ -37,11 +37,26 @@ typedef struct rank_stats {
  * the full weight, else among all). */
 void rank_prepare(search_query *q, const rank_stats *s);
 
+/* One term of an analysed field: its bytes (not NUL-terminated) and rank_hash of them. */
+typedef struct rank_term {
+    const char *p;
+    int len;
+    unsigned hash;
+} rank_term;
+
+unsigned rank_hash(const char *s, size_t len);
+
 /* The score of one document whose fields are analysed text (terms separated by one space).
  * matched (may be NULL) gets the number of clauses matched. Never fails: a document it cannot
  * allocate for scores 0. */
 double rank_score(const search_query *q, const rank_stats *s, const rank_params *p,
                   const char *title_terms, const char *body_terms, int *matched);
+/* The same for fields already split into terms (the search keeps them split, index_cache.h). */
+double rank_score_terms(const search_query *q, const rank_stats *s, const rank_params *p,
+                        const rank_term *title, int nt, const rank_term *body, int nb, int *matched);
+/* Split analysed text into terms: *n gets the count; NULL (and *n = 0) when empty or out of
+ * memory. Caller frees. The terms point into s. */
+rank_term *rank_split(const char *s, int *n);
 
 /* Whether an analysed term matches an alternative of a single-term kind (term or prefix). */
 int rank_term_matches(const search_alt *a, const char *term, size_t len);

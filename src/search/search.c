@@ -92,7 +92,7 @@ static void rank_all(const search_query *q, const rank_stats *s, const search_re
 {
     const rank_params *p = r->params ? r->params : &rank_defaults;
     for (int i = 0; i < n; i++)
-        c[i].score = rank_score(q, s, p, c[i].title_terms, c[i].body_terms, &c[i].matched);
+        c[i].score = rank_score_terms(q, s, p, c[i].title, c[i].nt, c[i].body, c[i].nb, &c[i].matched);
     qsort_r(c, (size_t)n, sizeof *c, cmp_cand, (void *)r->prefer_lang);
 }
 
@@ -111,7 +111,7 @@ static int fill_hit(store *db, const search_request *r, const search_query *q, c
     if (r->snippets) {
         buf s;
         buf_init(&s, 8192);
-        int start = search_best_window(q, c->body_terms, SEARCH_SNIPPET_WORDS);
+        int start = search_best_window_terms(q, c->body, c->nb, SEARCH_SNIPPET_WORDS);
         search_snippet(body, q, start, &s);
         h->snippet = s.data ? buf_steal(&s) : strdup("");
         buf_fini(&s);

@@ -52,5 +52,7 @@ int search_snippet(const char *body, const search_query *q, int start, buf *out)
 
 /* The start (word index) of the window of analysed `terms` richest in matches of q. */
 int search_best_window(const search_query *q, const char *terms, int width);
+/* The same over terms already split. */
+int search_best_window_terms(const search_query *q, const rank_term *terms, int n, int width);
 
 #endif

@@ -59,7 +59,8 @@ typedef struct search_cand {
     int64_t id, ref_id;
     int version;
     char lang[8];
-    char *title_terms, *body_terms;
+    rank_term *title, *body; /* analysed fields; the terms live in the view (index_cache.h) */
+    int nt, nb;
     double score;
     int matched;
 } search_cand;

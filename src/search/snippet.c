@@ -9,6 +9,7 @@
 
 #include "search/normalize.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <unicode/uchar.h>
@@ -36,14 +37,19 @@ static int term_hits(const search_query *q, const char *t, size_t len)
 
 int search_best_window(const search_query *q, const char *terms, int width)
 {
-    int best = 0, best_score = 0, n = 0;
+    int n;
+    rank_term *t = rank_split(terms, &n);
+    int best = search_best_window_terms(q, t, n, width);
+    free(t);
+    return best;
+}
+
+int search_best_window_terms(const search_query *q, const rank_term *t, int n, int width)
+{
+    int best = 0, best_score = 0;
     int clause_at[4096];
-    for (const char *p = terms, *s = terms; n < 4096; p++) {
-        if (*p != ' ' && *p != '\0') continue;
-        if (p > s) clause_at[n++] = term_hits(q, s, (size_t)(p - s));
-        if (!*p) break;
-        s = p + 1;
-    }
+    if (n > 4096) n = 4096;
+    for (int i = 0; i < n; i++) clause_at[i] = term_hits(q, t[i].p, (size_t)t[i].len);
     for (int i = 0; i < n; i++) {
         if (!clause_at[i]) continue;
         unsigned seen = 0;
