@@ -159,11 +159,41 @@ static void first_score(acc *x, const search_query *q, const rank_params *p, con
     x->score = score;
 }
 
-static int cmp_acc(const void *a, const void *b)
+/* Whether x ranks before y: the higher first score, then the older document. */
+static int better(const acc *x, const acc *y)
 {
-    const acc *x = a, *y = b;
-    if (x->score != y->score) return x->score < y->score ? 1 : -1;
-    return x->d->id < y->d->id ? -1 : x->d->id > y->d->id;
+    return x->score != y->score ? x->score > y->score : x->d->id < y->d->id;
+}
+
+static void sift_down(acc **h, int n, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && better(h[m], h[l])) m = l;
+        if (r < n && better(h[m], h[r])) m = r;
+        if (m == i) return;
+        acc *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* The k best of v[0..n) into top (a heap whose root is the worst kept); returns how many. */
+static int best_k(acc *v, int n, int k, acc **top)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (m < k) {
+            top[m++] = &v[i];
+            if (m == k)
+                for (int j = k / 2 - 1; j >= 0; j--) sift_down(top, m, j);
+        } else if (better(&v[i], top[0])) {
+            top[0] = &v[i];
+            sift_down(top, m, 0);
+        }
+    }
+    return m;
 }
 
 /* ---- the candidates --------------------------------------------------------------------------- */
@@ -202,19 +232,22 @@ int search_index_candidates(store *db, search_view *v, const search_query *q, co
     int rc = list_postings(db, be, pq, &a);
     free(pq);
     for (int i = 0; rc == 0 && i < a.n; i++) first_score(&a.v[i], q, p, s);
-    if (rc == 0) qsort(a.v, (size_t)a.n, sizeof *a.v, cmp_acc);
-    int want = a.n < k ? a.n : k;
+    acc **top = rc == 0 && a.n > 0 ? malloc((size_t)(a.n < k ? a.n : k) * sizeof *top) : NULL;
+    int want = top ? best_k(a.v, a.n, k, top) : 0;
+    if (rc == 0 && a.n > 0 && !top) rc = SN_EINTERNAL;
     if (rc == 0 && want > 0 && !(*out = calloc((size_t)want, sizeof **out))) rc = SN_EINTERNAL;
     for (int i = 0; rc == 0 && i < want; i++) {
         search_cand *c = &(*out)[*n];
-        c->id = a.v[i].d->id;
-        c->ref_id = a.v[i].d->ref_id;
-        c->version = a.v[i].d->version;
-        memcpy(c->lang, a.v[i].d->lang, sizeof c->lang);
-        rc = icache_text(v, db, a.v[i].d, &c->title, &c->nt, &c->body, &c->nb);
+        const icache_doc *d = top[i]->d;
+        c->id = d->id;
+        c->ref_id = d->ref_id;
+        c->version = d->version;
+        memcpy(c->lang, d->lang, sizeof c->lang);
+        rc = icache_text(v, db, d, &c->title, &c->nt, &c->body, &c->nb);
         if (rc == SN_ENOTFOUND) rc = 0; /* removed since the view was taken (PostgreSQL) */
         else if (rc == 0) (*n)++;
     }
+    free(top);
     free(a.v);
     free(a.slot);
     if (rc == SN_EINTERNAL) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");

@@ -29,6 +29,8 @@ struct icache {
     rank_stats stats;
     icache_doc *doc;
     int ndoc;
+    int32_t *by_id; /* index into doc + 1 by id (dense ids), or NULL and then: */
+    size_t nby_id;
     int32_t *slot; /* open addressing: index into doc + 1, 0 when free */
     size_t nslot;  /* a power of two, at least twice ndoc */
     df_entry *df;
@@ -81,8 +83,11 @@ static void clear(icache *c)
     df_clear(c);
     free(c->doc);
     free(c->slot);
+    free(c->by_id);
     c->doc = NULL;
     c->slot = NULL;
+    c->by_id = NULL;
+    c->nby_id = 0;
     c->ndoc = 0;
     c->nslot = 0;
     c->loaded = 0;
@@ -113,6 +118,11 @@ static size_t id_hash(int64_t id, size_t nslot)
 
 const icache_doc *icache_doc_find(const icache *c, int64_t id)
 {
+    if (c->by_id) {
+        if (id < 0 || (uint64_t)id >= c->nby_id) return NULL;
+        int32_t s = c->by_id[id];
+        return s ? &c->doc[s - 1] : NULL;
+    }
     if (!c->nslot) return NULL;
     for (size_t h = id_hash(id, c->nslot);; h = (h + 1) & (c->nslot - 1)) {
         int32_t s = c->slot[h];
@@ -121,8 +131,20 @@ const icache_doc *icache_doc_find(const icache *c, int64_t id)
     }
 }
 
+/* Ids are usually dense (1…n, a few gaps from deletions): then an array indexed by id, else a
+ * hash table. */
 static int index_docs(icache *c)
 {
+    int64_t max = 0;
+    for (int i = 0; i < c->ndoc; i++)
+        if (c->doc[i].id > max) max = c->doc[i].id;
+    if (max < 4 * (int64_t)c->ndoc + 1024) {
+        if (!(c->by_id = calloc((size_t)max + 1, sizeof *c->by_id))) return SN_EINTERNAL;
+        c->nby_id = (size_t)max + 1;
+        for (int i = 0; i < c->ndoc; i++)
+            if (c->doc[i].id >= 0) c->by_id[c->doc[i].id] = i + 1;
+        return 0;
+    }
     size_t n = 64;
     while (n < 2 * (size_t)c->ndoc) n *= 2;
     if (!(c->slot = calloc(n, sizeof *c->slot))) return SN_EINTERNAL;
