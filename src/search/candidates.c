@@ -6,8 +6,9 @@
  *         text (kept split by the view, index_cache.h), for rank.c
  *
  * The backend only lists ids (no scoring, no join): listing a posting costs about a tenth of
- * what scoring it with FTS5's bm25() did. The filter and the first score use the document
- * attributes cached per thread (index_cache.h), so a match costs no database lookup at all. */
+ * what scoring it with FTS5's bm25() did, and the view (index_cache.h) remembers the lists
+ * until the index changes. The filter and the first score use the document attributes the
+ * view keeps too, so a match costs no database lookup at all. */
 #include "search/index_cache.h"
 #include "search/search_index.h"
 
@@ -70,9 +71,7 @@ typedef struct accs {
     /* the alternative being listed */
     int clause, title_only;
     float weight;
-    const search_view *view;
     const search_filter *f;
-    int oom;
 } accs;
 
 static int visible(const icache_doc *d, const search_filter *f)
@@ -127,16 +126,11 @@ static acc *accs_find(accs *a, const icache_doc *d)
     return x;
 }
 
-static int on_posting(void *arg, int64_t id)
+static int add_posting(accs *a, const icache_doc *d)
 {
-    accs *a = arg;
-    const icache_doc *d = icache_doc_find(a->view, id);
-    if (!d || !visible(d, a->f)) return 0; /* added after the view was taken, or filtered out */
+    if (!visible(d, a->f)) return 0;
     acc *x = accs_find(a, d);
-    if (!x) {
-        a->oom = 1;
-        return 1;
-    }
+    if (!x) return -1;
     float *w = a->title_only ? &x->title[a->clause] : &x->any[a->clause];
     if (a->weight > *w) *w = a->weight;
     return 0;
@@ -198,18 +192,39 @@ static int best_k(acc *v, int n, int k, acc **top)
 
 /* ---- the candidates --------------------------------------------------------------------------- */
 
-/* List every kept alternative's documents into a. */
-static int list_postings(store *db, const search_backend *be, const search_query *pq, accs *a)
+struct lister {
+    store *db;
+    const search_backend *be;
+    const search_alt *alt;
+    int title_only;
+};
+
+static int list_backend(void *arg, int (*fn)(void *, int64_t), void *fn_arg)
 {
+    struct lister *l = arg;
+    return l->be->postings(l->db, l->alt, l->title_only, fn, fn_arg) < 0 ? SN_EDB : 0;
+}
+
+/* Accumulate every kept alternative's documents into a: from the view's posting lists, which
+ * the backend fills on first use. */
+static int list_postings(store *db, search_view *v, const search_query *pq, accs *a)
+{
+    const search_backend *be = store_kind_of(db) == STORE_SQLITE ? &search_backend_sqlite : &search_backend_pg;
     for (int i = 0; i < pq->n; i++) {
         for (int k = 0; k < pq->c[i].nalt; k++) {
             const search_alt *alt = &pq->c[i].alt[k];
             a->clause = i;
             a->weight = (float)alt->weight;
             for (int title = 0; title < 2; title++) {
+                const uint32_t *idx;
+                int n, rc;
+                struct lister l = {db, be, alt, title};
                 a->title_only = title;
-                if (be->postings(db, alt, title, on_posting, a) < 0) return SN_EDB;
-                if (a->oom) return SN_EINTERNAL;
+                if (!icache_postings_get(v, alt->kind, alt->term, title, &idx, &n) &&
+                    (rc = icache_postings_fill(v, alt->kind, alt->term, title, list_backend, &l, &idx, &n)) < 0)
+                    return rc;
+                for (int j = 0; j < n; j++)
+                    if (add_posting(a, icache_doc_at(v, idx[j])) < 0) return SN_EINTERNAL;
             }
         }
     }
@@ -224,12 +239,10 @@ int search_index_candidates(store *db, search_view *v, const search_query *q, co
     *n = 0;
     search_query *pq = malloc(sizeof *pq);
     accs a = {0};
-    a.view = v;
     a.f = f;
     if (!pq) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     prune(q, s->docs, pq);
-    const search_backend *be = store_kind_of(db) == STORE_SQLITE ? &search_backend_sqlite : &search_backend_pg;
-    int rc = list_postings(db, be, pq, &a);
+    int rc = list_postings(db, v, pq, &a);
     free(pq);
     for (int i = 0; rc == 0 && i < a.n; i++) first_score(&a.v[i], q, p, s);
     acc **top = rc == 0 && a.n > 0 ? malloc((size_t)(a.n < k ? a.n : k) * sizeof *top) : NULL;

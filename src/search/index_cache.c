@@ -8,12 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DF_MAX 65536 /* remembered frequencies; past this the map starts again empty */
+#define MEMO_MAX 65536 /* remembered frequencies and posting lists; past this, start again empty */
 
+/* One remembered fact about a term: its df, or the documents holding it. */
 typedef struct df_entry {
-    char *key; /* kind as one character, then the term; NULL: free slot */
+    char *key; /* what (MEMO_DF, MEMO_ANY, MEMO_TITLE), the kind, then the term; NULL: free slot */
     int64_t df;
+    uint32_t *post; /* MEMO_ANY / MEMO_TITLE: indexes into doc, ascending */
+    int npost;
 } df_entry;
+
+enum { MEMO_DF = 'd', MEMO_ANY = 'a', MEMO_TITLE = 't' };
 
 typedef struct arena_block {
     struct arena_block *next;
@@ -42,7 +47,7 @@ struct icache {
     uint32_t *tslot; /* open addressing by hash: id + 1, 0 when free */
     size_t ntslot;
     arena_block *arena;
-    size_t text_bytes;
+    size_t text_bytes, post_bytes;
 };
 
 static _Atomic int64_t writes; /* index writes made by this process */
@@ -52,10 +57,14 @@ static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 static void df_clear(icache *c)
 {
-    for (size_t i = 0; i < c->dfcap; i++) free(c->df[i].key);
+    for (size_t i = 0; i < c->dfcap; i++) {
+        free(c->df[i].key);
+        free(c->df[i].post);
+    }
     free(c->df);
     c->df = NULL;
     c->ndf = c->dfcap = 0;
+    c->post_bytes = 0;
 }
 
 static void texts_clear(icache *c)
@@ -236,6 +245,7 @@ int icache_get(store *db, rank_stats *s, icache **out)
     if (c->loaded && c->db == db && c->gen == gen && c->writes == w && was_docs == c->docs &&
         was_t == c->title_terms && was_b == c->body_terms) {
         if (c->text_bytes > ICACHE_TEXT_MAX) texts_clear(c);
+        if (c->ndf >= MEMO_MAX || c->post_bytes > ICACHE_TEXT_MAX) df_clear(c);
         return 0;
     }
     clear(c);
@@ -252,28 +262,34 @@ int icache_get(store *db, rank_stats *s, icache **out)
 
 /* ---- document frequencies ----------------------------------------------------------------- */
 
-static size_t str_hash(int kind, const char *s)
+static size_t str_hash(int what, int kind, const char *s)
 {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(what * 31 + kind);
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return (size_t)h;
 }
 
-static df_entry *df_slot(const icache *c, int kind, const char *term)
+static df_entry *df_slot(const icache *c, int what, int kind, const char *term)
 {
-    for (size_t h = str_hash(kind, term) & (c->dfcap - 1);; h = (h + 1) & (c->dfcap - 1)) {
+    for (size_t h = str_hash(what, kind, term) & (c->dfcap - 1);; h = (h + 1) & (c->dfcap - 1)) {
         df_entry *e = &c->df[h];
-        if (!e->key || (e->key[0] == (char)('0' + kind) && !strcmp(e->key + 1, term))) return e;
+        if (!e->key || (e->key[0] == (char)what && e->key[1] == (char)('0' + kind) && !strcmp(e->key + 2, term)))
+            return e;
     }
+}
+
+static const df_entry *memo_find(const icache *c, int what, int kind, const char *term)
+{
+    if (!c->dfcap) return NULL;
+    const df_entry *e = df_slot(c, what, kind, term);
+    return e->key ? e : NULL;
 }
 
 int icache_df_get(const icache *c, int kind, const char *term, int64_t *df)
 {
-    if (!c->dfcap) return 0;
-    const df_entry *e = df_slot(c, kind, term);
-    if (!e->key) return 0;
-    *df = e->df;
-    return 1;
+    const df_entry *e = memo_find(c, MEMO_DF, kind, term);
+    if (e) *df = e->df;
+    return e != NULL;
 }
 
 static int df_grow(icache *c)
@@ -287,24 +303,103 @@ static int df_grow(icache *c)
     }
     c->dfcap = cap;
     for (size_t i = 0; i < oldcap; i++)
-        if (old[i].key) *df_slot(c, old[i].key[0] - '0', old[i].key + 1) = old[i];
+        if (old[i].key) *df_slot(c, old[i].key[0], old[i].key[1] - '0', old[i].key + 2) = old[i];
     free(old);
     return 0;
 }
 
-void icache_df_put(icache *c, int kind, const char *term, int64_t df)
+/* The entry for (what, kind, term), added when new; NULL when out of memory. Never empties the
+ * map (that happens in icache_get only), so entries found earlier in a search stay valid. */
+static df_entry *memo_put(icache *c, int what, int kind, const char *term)
 {
-    if (c->ndf >= DF_MAX) df_clear(c);
-    if (2 * (c->ndf + 1) > c->dfcap && df_grow(c) < 0) return;
-    df_entry *e = df_slot(c, kind, term);
+    if (2 * (c->ndf + 1) > c->dfcap && df_grow(c) < 0) return NULL;
+    df_entry *e = df_slot(c, what, kind, term);
     if (!e->key) {
         size_t l = strlen(term);
-        if (!(e->key = malloc(l + 2))) return;
-        e->key[0] = (char)('0' + kind);
-        memcpy(e->key + 1, term, l + 1);
+        if (!(e->key = malloc(l + 3))) return NULL;
+        e->key[0] = (char)what;
+        e->key[1] = (char)('0' + kind);
+        memcpy(e->key + 2, term, l + 1);
         c->ndf++;
     }
-    e->df = df;
+    return e;
+}
+
+void icache_df_put(icache *c, int kind, const char *term, int64_t df)
+{
+    df_entry *e = memo_put(c, MEMO_DF, kind, term);
+    if (e) e->df = df;
+}
+
+/* ---- posting lists ------------------------------------------------------------------------- */
+
+const icache_doc *icache_doc_at(const icache *c, uint32_t i)
+{
+    return i < (uint32_t)c->ndoc ? &c->doc[i] : NULL;
+}
+
+int icache_postings_get(const icache *c, int kind, const char *term, int title_only, const uint32_t **idx,
+                        int *n)
+{
+    const df_entry *e = memo_find(c, title_only ? MEMO_TITLE : MEMO_ANY, kind, term);
+    if (!e) return 0;
+    *idx = e->post;
+    *n = e->npost;
+    return 1;
+}
+
+struct collect {
+    const icache *c;
+    uint32_t *v;
+    int n, cap, oom;
+};
+
+static int collect_one(void *arg, int64_t id)
+{
+    struct collect *k = arg;
+    const icache_doc *d = icache_doc_find(k->c, id);
+    if (!d) return 0; /* added after the view was taken */
+    if (k->n == k->cap) {
+        int cap = k->cap ? k->cap * 2 : 64;
+        uint32_t *v = realloc(k->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            k->oom = 1;
+            return 1;
+        }
+        k->v = v;
+        k->cap = cap;
+    }
+    k->v[k->n++] = (uint32_t)(d - k->c->doc);
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int icache_postings_fill(icache *c, int kind, const char *term, int title_only,
+                         int (*list)(void *arg, int (*fn)(void *, int64_t), void *fn_arg), void *arg,
+                         const uint32_t **idx, int *n)
+{
+    struct collect k = {c, NULL, 0, 0, 0};
+    int rc = list(arg, collect_one, &k);
+    if (rc == 0 && k.oom) rc = SN_EINTERNAL;
+    df_entry *e = rc == 0 ? memo_put(c, title_only ? MEMO_TITLE : MEMO_ANY, kind, term) : NULL;
+    if (rc == 0 && !e) rc = SN_EINTERNAL;
+    if (rc < 0) {
+        free(k.v);
+        return rc;
+    }
+    if (k.n > 1) qsort(k.v, (size_t)k.n, sizeof *k.v, cmp_u32);
+    free(e->post);
+    e->post = k.v;
+    e->npost = k.n;
+    c->post_bytes += (size_t)k.cap * sizeof *k.v + 64;
+    *idx = e->post;
+    *n = e->npost;
+    return 0;
 }
 
 /* ---- texts ---------------------------------------------------------------------------------- */

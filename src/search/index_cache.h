@@ -6,6 +6,9 @@
  *
  *   documents   every row of search_docs (narrow: about 64 bytes each), by id
  *   df          document frequencies of the terms, prefixes and phrases asked for so far
+ *   postings    for the rarer of them, the documents holding them (in any field, and in the
+ *               title), as indexes into the documents (4 bytes each), listed by the backend
+ *               on first use
  *   texts       the analysed title and body of the documents ranked so far, as arrays of
  *               32-bit term ids into a dictionary of the terms seen (about 4 bytes a word,
  *               against 10 for the text), so a document's text is read and split once
@@ -29,7 +32,7 @@
 
 #include <stdint.h>
 
-#define ICACHE_TEXT_MAX ((size_t)64 << 20) /* bytes of cached texts and terms per thread */
+#define ICACHE_TEXT_MAX ((size_t)64 << 20) /* bytes of cached texts (and of postings) per thread */
 
 typedef struct icache_doc {
     int64_t id, ref_id, group_id;
@@ -53,6 +56,18 @@ const icache_doc *icache_doc_find(const icache *c, int64_t id);
 int icache_df_get(const icache *c, int kind, const char *term, int64_t *df);
 /* Remember the df of (kind, term). Out of memory only means it is not remembered. */
 void icache_df_put(icache *c, int kind, const char *term, int64_t df);
+
+/* The document at index i of the view (what posting lists hold), or NULL. */
+const icache_doc *icache_doc_at(const icache *c, uint32_t i);
+/* The remembered documents holding (kind, term), in its title only when title_only: 1 and
+ * *idx, *n when known (valid until the next icache_get on this thread), 0 when not. */
+int icache_postings_get(const icache *c, int kind, const char *term, int title_only, const uint32_t **idx,
+                        int *n);
+/* Ask list(arg, fn, fn_arg) for them — it calls fn with each document id — and remember them.
+ * Ids not in the view are left out. Negative on errors (list's, or SN_EINTERNAL). */
+int icache_postings_fill(icache *c, int kind, const char *term, int title_only,
+                         int (*list)(void *arg, int (*fn)(void *, int64_t), void *fn_arg), void *arg,
+                         const uint32_t **idx, int *n);
 
 /* The analysed title and body of document d as terms (*title and *body are allocated, the
  * caller frees them; the terms they point to live in the cache until the next icache_get on
