@@ -87,7 +87,7 @@ static void qtable_build(qtable *t, const search_query *q)
 
 int rank_term_matches(const search_alt *a, const char *term, size_t len)
 {
-    size_t al = strlen(a->term);
+    size_t al = (size_t)a->len;
     if (a->kind == ALT_PREFIX) return len >= al && !memcmp(term, a->term, al);
     return a->kind == ALT_TERM && len == al && !memcmp(term, a->term, al);
 }

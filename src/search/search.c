@@ -112,7 +112,7 @@ static int fill_hit(store *db, const search_request *r, const search_query *q, c
         buf s;
         buf_init(&s, 8192);
         int start = search_best_window_terms(q, c->body, c->nb, SEARCH_SNIPPET_WORDS);
-        search_snippet(body, q, start, &s);
+        search_snippet_terms(body, q, c->body, c->nb, start, &s);
         h->snippet = s.data ? buf_steal(&s) : strdup("");
         buf_fini(&s);
     }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
+#include "search/analyzer.h"
 #include "search/search.h"
 #include "store/migrate.h"
 
@@ -185,6 +186,34 @@ static void test_own_writes_and_repeats(void **state)
     assert_string_equal(again, first);
 }
 
+/* The snippet marks a word when its analysed term (found by position) matches: positions must
+ * skip what analysis drops, such as a lone right-to-left mark or tatweel, or every word after
+ * one would be checked against its neighbour's term. */
+static void test_snippet_positions_skip_dropped_words(void **state)
+{
+    (void)state;
+    const char *body = "مقدمة \u200f ـ نص عن الاسترداد هنا & <b>";
+    search_query *q = calloc(1, sizeof *q);
+    buf terms, out;
+    buf_init(&terms, 1 << 16);
+    buf_init(&out, 1 << 16);
+    assert_int_equal(search_query_build("الاسترداد", 0, NULL, q), 0);
+    assert_int_equal(analyzer_index_text(body, strlen(body), &terms), 0);
+    int n;
+    rank_term *t = rank_split(terms.data, &n);
+    assert_int_equal(n, 6);
+    assert_true(search_snippet_terms(body, q, t, n, 0, &out) >= 0);
+    assert_non_null(strstr(out.data, "<mark>الاسترداد</mark> هنا &amp; &lt;b"));
+    assert_int_equal(search_best_window_terms(q, t, n, 28), 0); /* the match (3) less 3 */
+    buf_reset(&out);
+    assert_true(search_snippet_terms(body, q, t, n, 1, &out) >= 0);
+    assert_non_null(strstr(out.data, "… ‏ ـ نص عن <mark>الاسترداد</mark>"));
+    free(t);
+    free(q);
+    buf_fini(&terms);
+    buf_fini(&out);
+}
+
 int main(void)
 {
     log_set_quiet(1);
@@ -192,6 +221,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_changed_by_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_replaced_by_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_writes_and_repeats, setup, teardown),
+        cmocka_unit_test(test_snippet_positions_skip_dropped_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
