@@ -42,6 +42,7 @@ void rank_prepare(search_query *q, const rank_stats *s)
 typedef struct qterm {
     const char *term; /* the term, or a phrase's first term (not NUL-terminated there) */
     size_t len;
+    unsigned hash;
     int clause, alt;
     struct qterm *next; /* another alternative with the same first term */
 } qterm;
@@ -77,8 +78,8 @@ static void qtable_build(qtable *t, const search_query *q)
             const char *sp = alt->kind == ALT_PHRASE ? strchr(alt->term, ' ') : NULL;
             size_t len = sp ? (size_t)(sp - alt->term) : strlen(alt->term);
             qterm *e = &t->pool[t->used++];
-            *e = (qterm){alt->term, len, c, a, NULL};
-            unsigned h = rank_hash(alt->term, len) & (QT_SLOTS - 1);
+            *e = (qterm){alt->term, len, rank_hash(alt->term, len), c, a, NULL};
+            unsigned h = e->hash & (QT_SLOTS - 1);
             e->next = t->slot[h];
             t->slot[h] = e;
         }
@@ -140,11 +141,13 @@ static int field_matches(const search_query *q, const qtable *t, const rank_term
     match *m = NULL;
     double best[SEARCH_MAX_CLAUSES];
     for (int i = 0; i < n; i++) {
+        const qterm *first = t->slot[toks[i].hash & (QT_SLOTS - 1)];
+        if (!first && !t->nprefix) continue; /* most terms: no alternative can match */
         int any = 0;
         for (int c = 0; c < q->n; c++) best[c] = 0;
-        for (const qterm *e = t->slot[toks[i].hash & (QT_SLOTS - 1)];
-             e; e = e->next) {
-            if (e->len != (size_t)toks[i].len || memcmp(e->term, toks[i].p, e->len)) continue;
+        for (const qterm *e = first; e; e = e->next) {
+            if (e->hash != toks[i].hash || e->len != (size_t)toks[i].len || memcmp(e->term, toks[i].p, e->len))
+                continue;
             const search_alt *a = &q->c[e->clause].alt[e->alt];
             if (a->kind == ALT_PHRASE && !phrase_at(a->term, toks, n, i)) continue;
             if (a->weight > best[e->clause]) best[e->clause] = a->weight;
@@ -203,16 +206,36 @@ double rank_score(const search_query *q, const rank_stats *s, const rank_params 
     return score;
 }
 
+rank_table *rank_table_new(const search_query *q)
+{
+    qtable *t = malloc(sizeof *t);
+    if (t) qtable_build(t, q);
+    return (rank_table *)t;
+}
+
+void rank_table_free(rank_table *t)
+{
+    free(t);
+}
+
 double rank_score_terms(const search_query *q, const rank_stats *s, const rank_params *p,
                         const rank_term *tt, int nt, const rank_term *bt, int nb, int *matched)
 {
-    qtable *t = malloc(sizeof *t);
+    rank_table *t = rank_table_new(q);
+    double score = t ? rank_score_with(t, q, s, p, tt, nt, bt, nb, matched) : 0;
+    if (!t && matched) *matched = 0;
+    rank_table_free(t);
+    return score;
+}
+
+double rank_score_with(const rank_table *rt, const search_query *q, const rank_stats *s, const rank_params *p,
+                       const rank_term *tt, int nt, const rank_term *bt, int nb, int *matched)
+{
+    const qtable *t = (const qtable *)rt;
     match *mt = NULL, *mb = NULL;
     int nmt = 0, nmb = 0;
     double score = 0;
     if (matched) *matched = 0;
-    if (!t) goto out;
-    qtable_build(t, q);
     nmt = field_matches(q, t, tt, nt, &mt);
     nmb = field_matches(q, t, bt, nb, &mb);
 
@@ -241,8 +264,6 @@ double rank_score_terms(const search_query *q, const rank_stats *s, const rank_p
                 score += p->prox_weight * idf * x * (p->k1 + 1) / (x + p->k1);
             }
     }
-out:
-    free(t);
     free(mt);
     free(mb);
     return score;

@@ -54,6 +54,14 @@ double rank_score(const search_query *q, const rank_stats *s, const rank_params 
 /* The same for fields already split into terms (the search keeps them split, index_cache.h). */
 double rank_score_terms(const search_query *q, const rank_stats *s, const rank_params *p,
                         const rank_term *title, int nt, const rank_term *body, int nb, int *matched);
+/* The query's terms in a table for rank_score_with (build it once per query, score many
+ * documents). NULL when out of memory. */
+typedef struct rank_table rank_table;
+rank_table *rank_table_new(const search_query *q);
+void rank_table_free(rank_table *t);
+double rank_score_with(const rank_table *t, const search_query *q, const rank_stats *s, const rank_params *p,
+                       const rank_term *title, int nt, const rank_term *body, int nb, int *matched);
+
 /* Split analysed text into terms: *n gets the count; NULL (and *n = 0) when empty or out of
  * memory. Caller frees. The terms point into s. */
 rank_term *rank_split(const char *s, int *n);

@@ -91,8 +91,10 @@ static void rank_all(const search_query *q, const rank_stats *s, const search_re
                      search_cand *c, int n)
 {
     const rank_params *p = r->params ? r->params : &rank_defaults;
+    rank_table *t = rank_table_new(q);
     for (int i = 0; i < n; i++)
-        c[i].score = rank_score_terms(q, s, p, c[i].title, c[i].nt, c[i].body, c[i].nb, &c[i].matched);
+        c[i].score = t ? rank_score_with(t, q, s, p, c[i].title, c[i].nt, c[i].body, c[i].nb, &c[i].matched) : 0;
+    rank_table_free(t);
     qsort_r(c, (size_t)n, sizeof *c, cmp_cand, (void *)r->prefer_lang);
 }
 
