@@ -16,6 +16,8 @@ typedef struct df_entry {
     int64_t df;
     uint32_t *post; /* MEMO_ANY / MEMO_TITLE: indexes into doc, ascending */
     int npost;
+    void *blob; /* other answers (icache_memo_put) */
+    size_t nblob;
 } df_entry;
 
 enum { MEMO_DF = 'd', MEMO_ANY = 'a', MEMO_TITLE = 't' };
@@ -60,6 +62,7 @@ static void df_clear(icache *c)
     for (size_t i = 0; i < c->dfcap; i++) {
         free(c->df[i].key);
         free(c->df[i].post);
+        free(c->df[i].blob);
     }
     free(c->df);
     c->df = NULL;
@@ -329,6 +332,30 @@ void icache_df_put(icache *c, int kind, const char *term, int64_t df)
 {
     df_entry *e = memo_put(c, MEMO_DF, kind, term);
     if (e) e->df = df;
+}
+
+int icache_memo_get(const icache *c, int what, const char *key, const void **data, size_t *len)
+{
+    const df_entry *e = memo_find(c, what, 0, key);
+    if (!e) return 0;
+    *data = e->blob;
+    *len = e->nblob;
+    return 1;
+}
+
+void icache_memo_put(icache *c, int what, const char *key, const void *data, size_t len)
+{
+    void *copy = malloc(len ? len : 1);
+    df_entry *e = copy ? memo_put(c, what, 0, key) : NULL;
+    if (!e) {
+        free(copy);
+        return;
+    }
+    memcpy(copy, data, len);
+    free(e->blob);
+    e->blob = copy;
+    e->nblob = len;
+    c->post_bytes += len + 64;
 }
 
 /* ---- posting lists ------------------------------------------------------------------------- */

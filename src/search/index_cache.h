@@ -57,6 +57,12 @@ int icache_df_get(const icache *c, int kind, const char *term, int64_t *df);
 /* Remember the df of (kind, term). Out of memory only means it is not remembered. */
 void icache_df_put(icache *c, int kind, const char *term, int64_t df);
 
+/* Other answers worth keeping while the index stays the same (what: a letter of the caller's,
+ * not 'd', 'a' or 't'), as bytes: 1 and *data (valid until the next icache_get on this thread),
+ * *len when known, 0 when not. Put copies data; out of memory only means it is not kept. */
+int icache_memo_get(const icache *c, int what, const char *key, const void **data, size_t *len);
+void icache_memo_put(icache *c, int what, const char *key, const void *data, size_t len);
+
 /* The document at index i of the view (what posting lists hold), or NULL. */
 const icache_doc *icache_doc_at(const icache *c, uint32_t i);
 /* The remembered documents holding (kind, term), in its title only when title_only: 1 and
