@@ -60,14 +60,17 @@ static void prune(const search_query *q, int64_t docs, search_query *out)
 typedef struct acc {
     const icache_doc *d;
     double score;
-    float title[SEARCH_MAX_CLAUSES], any[SEARCH_MAX_CLAUSES]; /* best weight matched */
+    uint32_t idx; /* the document's index in the view */
 } acc;
 
+/* One accumulator per matched document, found through the view's scratch array (mark[idx] is
+ * its index + 1 during a search, 0 otherwise); its best weights per clause, in the title and
+ * anywhere, are w[i * 2 * nq …]. */
 typedef struct accs {
     acc *v;
-    int n, cap;
-    int32_t *slot; /* open addressing by document id: index into v + 1 */
-    size_t nslot;
+    float *w;
+    int n, cap, nq;
+    int32_t *mark;
     /* the alternative being listed */
     int clause, title_only;
     float weight;
@@ -80,58 +83,30 @@ static int visible(const icache_doc *d, const search_filter *f)
            (!f->public_only || d->is_public) && (f->group_id == 0 || d->group_id == f->group_id);
 }
 
-static size_t slot_of(int64_t id, size_t nslot)
-{
-    return (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 17) & (nslot - 1);
-}
-
 static int accs_grow(accs *a)
 {
     int cap = a->cap ? a->cap * 2 : 512;
     acc *v = realloc(a->v, (size_t)cap * sizeof *v);
     if (!v) return -1;
     a->v = v;
+    float *w = realloc(a->w, (size_t)cap * 2 * (size_t)a->nq * sizeof *w);
+    if (!w) return -1;
+    a->w = w;
     a->cap = cap;
-    size_t nslot = (size_t)cap * 2;
-    int32_t *slot = calloc(nslot, sizeof *slot);
-    if (!slot) return -1;
-    for (int i = 0; i < a->n; i++) {
-        size_t h = slot_of(a->v[i].d->id, nslot);
-        while (slot[h]) h = (h + 1) & (nslot - 1);
-        slot[h] = i + 1;
-    }
-    free(a->slot);
-    a->slot = slot;
-    a->nslot = nslot;
     return 0;
 }
 
-/* The accumulator of document d, added when new; NULL when out of memory. */
-static acc *accs_find(accs *a, const icache_doc *d)
+static int add_posting(accs *a, const icache_doc *d, uint32_t idx)
 {
-    if (a->nslot) {
-        for (size_t h = slot_of(d->id, a->nslot);; h = (h + 1) & (a->nslot - 1)) {
-            int32_t s = a->slot[h];
-            if (!s) break;
-            if (a->v[s - 1].d == d) return &a->v[s - 1];
-        }
+    int32_t at = a->mark[idx];
+    if (!at) {
+        if (!visible(d, a->f)) return 0;
+        if (a->n == a->cap && accs_grow(a) < 0) return -1;
+        a->v[a->n] = (acc){d, 0, idx};
+        memset(&a->w[(size_t)a->n * 2 * (size_t)a->nq], 0, 2 * (size_t)a->nq * sizeof *a->w);
+        at = a->mark[idx] = ++a->n;
     }
-    if (a->n == a->cap && accs_grow(a) < 0) return NULL;
-    acc *x = &a->v[a->n++];
-    memset(x, 0, sizeof *x);
-    x->d = d;
-    size_t h = slot_of(d->id, a->nslot);
-    while (a->slot[h]) h = (h + 1) & (a->nslot - 1);
-    a->slot[h] = a->n;
-    return x;
-}
-
-static int add_posting(accs *a, const icache_doc *d)
-{
-    if (!visible(d, a->f)) return 0;
-    acc *x = accs_find(a, d);
-    if (!x) return -1;
-    float *w = a->title_only ? &x->title[a->clause] : &x->any[a->clause];
+    float *w = &a->w[(size_t)(at - 1) * 2 * (size_t)a->nq + (size_t)(a->title_only ? 0 : a->nq) + (size_t)a->clause];
     if (a->weight > *w) *w = a->weight;
     return 0;
 }
@@ -140,13 +115,13 @@ static int add_posting(accs *a, const icache_doc *d)
 
 /* BM25F of rank.h with each field counted once when it holds a clause (a posting list says
  * whether, not how often): a matched title counts for the title, anything else for the body. */
-static void first_score(acc *x, const search_query *q, const rank_params *p, const rank_stats *s)
+static void first_score(acc *x, const float *w, const search_query *q, const rank_params *p, const rank_stats *s)
 {
     double norm_t = 1 - p->b_title + p->b_title * x->d->title_len / (s->avg_title > 0 ? s->avg_title : 1);
     double norm_b = 1 - p->b_body + p->b_body * x->d->body_len / (s->avg_body > 0 ? s->avg_body : 1);
     double score = 0;
     for (int c = 0; c < q->n; c++) {
-        double t = x->title[c], b = x->title[c] > 0 ? 0 : x->any[c];
+        double t = w[c], b = w[c] > 0 ? 0 : w[q->n + c];
         double v = p->title_weight * t / norm_t + b / norm_b;
         if (v > 0) score += q->c[c].idf * v * (p->k1 + 1) / (v + p->k1);
     }
@@ -224,7 +199,7 @@ static int list_postings(store *db, search_view *v, const search_query *pq, accs
                     (rc = icache_postings_fill(v, alt->kind, alt->term, title, list_backend, &l, &idx, &n)) < 0)
                     return rc;
                 for (int j = 0; j < n; j++)
-                    if (add_posting(a, icache_doc_at(v, idx[j])) < 0) return SN_EINTERNAL;
+                    if (add_posting(a, icache_doc_at(v, idx[j]), idx[j]) < 0) return SN_EINTERNAL;
             }
         }
     }
@@ -240,11 +215,17 @@ int search_index_candidates(store *db, search_view *v, const search_query *q, co
     search_query *pq = malloc(sizeof *pq);
     accs a = {0};
     a.f = f;
-    if (!pq) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    a.nq = q->n > 0 ? q->n : 1;
+    a.mark = icache_scratch(v);
+    if (!pq || !a.mark) {
+        free(pq);
+        return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    }
     prune(q, s->docs, pq);
     int rc = list_postings(db, v, pq, &a);
     free(pq);
-    for (int i = 0; rc == 0 && i < a.n; i++) first_score(&a.v[i], q, p, s);
+    for (int i = 0; i < a.n; i++) a.mark[a.v[i].idx] = 0; /* the scratch is all zero again */
+    for (int i = 0; rc == 0 && i < a.n; i++) first_score(&a.v[i], &a.w[(size_t)i * 2 * (size_t)a.nq], q, p, s);
     acc **top = rc == 0 && a.n > 0 ? malloc((size_t)(a.n < k ? a.n : k) * sizeof *top) : NULL;
     int want = top ? best_k(a.v, a.n, k, top) : 0;
     if (rc == 0 && a.n > 0 && !top) rc = SN_EINTERNAL;
@@ -262,7 +243,7 @@ int search_index_candidates(store *db, search_view *v, const search_query *q, co
     }
     free(top);
     free(a.v);
-    free(a.slot);
+    free(a.w);
     if (rc == SN_EINTERNAL) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot search the index") : 0;
 }

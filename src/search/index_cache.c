@@ -36,6 +36,7 @@ struct icache {
     rank_stats stats;
     icache_doc *doc;
     int ndoc;
+    int32_t *scratch; /* ndoc entries, all zero between searches (icache_scratch) */
     int32_t *by_id; /* index into doc + 1 by id (dense ids), or NULL and then: */
     size_t nby_id;
     int32_t *slot; /* open addressing: index into doc + 1, 0 when free */
@@ -96,6 +97,8 @@ static void clear(icache *c)
     free(c->doc);
     free(c->slot);
     free(c->by_id);
+    free(c->scratch);
+    c->scratch = NULL;
     c->doc = NULL;
     c->slot = NULL;
     c->by_id = NULL;
@@ -359,6 +362,12 @@ void icache_memo_put(icache *c, int what, const char *key, const void *data, siz
 }
 
 /* ---- posting lists ------------------------------------------------------------------------- */
+
+int32_t *icache_scratch(icache *c)
+{
+    if (!c->scratch) c->scratch = calloc((size_t)(c->ndoc ? c->ndoc : 1), sizeof *c->scratch);
+    return c->scratch;
+}
 
 const icache_doc *icache_doc_at(const icache *c, uint32_t i)
 {

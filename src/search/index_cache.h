@@ -63,6 +63,10 @@ void icache_df_put(icache *c, int kind, const char *term, int64_t df);
 int icache_memo_get(const icache *c, int what, const char *key, const void **data, size_t *len);
 void icache_memo_put(icache *c, int what, const char *key, const void *data, size_t len);
 
+/* One int32 per document of the view, all zero: the caller may use it during a search and must
+ * leave it all zero again. NULL when out of memory. */
+int32_t *icache_scratch(icache *c);
+
 /* The document at index i of the view (what posting lists hold), or NULL. */
 const icache_doc *icache_doc_at(const icache *c, uint32_t i);
 /* The remembered documents holding (kind, term), in its title only when title_only: 1 and
