@@ -237,11 +237,13 @@ int search_index_candidates(store *db, search_view *v, const search_query *q, co
         c->ref_id = d->ref_id;
         c->version = d->version;
         memcpy(c->lang, d->lang, sizeof c->lang);
-        rc = icache_text(v, db, d, &c->title, &c->nt, &c->body, &c->nb);
+        rc = icache_text(v, db, d, &c->title, &c->body);
         if (rc == SN_ENOTFOUND) rc = 0; /* removed since the view was taken (PostgreSQL) */
         else if (rc == 0) (*n)++;
     }
     free(top);
+    for (int i = 0; i < *n; i++) /* the dictionary is where the last text read left it */
+        (*out)[i].title.dict = (*out)[i].body.dict = icache_dict(v);
     free(a.v);
     free(a.w);
     if (rc == SN_EINTERNAL) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
@@ -250,9 +252,6 @@ int search_index_candidates(store *db, search_view *v, const search_query *q, co
 
 void search_cands_free(search_cand *c, int n)
 {
-    for (int i = 0; c && i < n; i++) {
-        free(c[i].title);
-        free(c[i].body);
-    }
+    (void)n; /* the candidates' texts belong to the view */
     free(c);
 }

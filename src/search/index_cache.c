@@ -556,31 +556,19 @@ static int load_text(icache *c, store *db, int i)
     return 0;
 }
 
-static rank_term *to_terms(const icache *c, const uint32_t *ids, int n)
-{
-    rank_term *t = malloc((size_t)(n ? n : 1) * sizeof *t);
-    for (int i = 0; t && i < n; i++) t[i] = c->term[ids[i]];
-    return t;
-}
-
-int icache_text(icache *c, store *db, const icache_doc *d, rank_term **title, int *nt, rank_term **body,
-                int *nb)
+int icache_text(icache *c, store *db, const icache_doc *d, rank_field *title, rank_field *body)
 {
     int i = (int)(d - c->doc), rc;
-    *title = *body = NULL;
-    *nt = *nb = 0;
+    *title = *body = (rank_field){NULL, NULL, 0};
     if (!c->text && !(c->text = calloc((size_t)(c->ndoc ? c->ndoc : 1), sizeof *c->text))) return SN_EINTERNAL;
     if (!c->text[i] && (rc = load_text(c, db, i)) < 0) return rc;
     const uint32_t *v = c->text[i];
-    *title = to_terms(c, v + 2, (int)v[0]);
-    *body = to_terms(c, v + 2 + v[0], (int)v[1]);
-    if (!*title || !*body) {
-        free(*title);
-        free(*body);
-        *title = *body = NULL;
-        return SN_EINTERNAL;
-    }
-    *nt = (int)v[0];
-    *nb = (int)v[1];
+    *title = (rank_field){c->term, v + 2, (int)v[0]};
+    *body = (rank_field){c->term, v + 2 + v[0], (int)v[1]};
     return 0;
+}
+
+const rank_term *icache_dict(const icache *c)
+{
+    return c->term;
 }

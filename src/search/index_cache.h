@@ -79,11 +79,13 @@ int icache_postings_fill(icache *c, int kind, const char *term, int title_only,
                          int (*list)(void *arg, int (*fn)(void *, int64_t), void *fn_arg), void *arg,
                          const uint32_t **idx, int *n);
 
-/* The analysed title and body of document d as terms (*title and *body are allocated, the
- * caller frees them; the terms they point to live in the cache until the next icache_get on
- * this thread). Read from search_doc_text on first use. Negative on errors. */
-int icache_text(icache *c, store *db, const icache_doc *d, rank_term **title, int *nt, rank_term **body,
-                int *nb);
+/* The analysed title and body of document d as term ids into the view's dictionary, read from
+ * search_doc_text on first use. The ids stay valid until the next icache_get on this thread;
+ * the dictionary may move when another document's text is read: take it (icache_dict, or set
+ * the fields' dict) after the last icache_text of a search. Negative on errors (SN_ENOTFOUND:
+ * no such document any more). */
+int icache_text(icache *c, store *db, const icache_doc *d, rank_field *title, rank_field *body);
+const rank_term *icache_dict(const icache *c);
 
 /* Empty every thread's cache (call after writing to the index). */
 void icache_invalidate(void);

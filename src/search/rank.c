@@ -115,12 +115,13 @@ rank_term *rank_split(const char *s, int *n)
 }
 
 /* Whether the phrase alternative matches the terms starting at toks[i]. */
-static int phrase_at(const char *phrase, const rank_term *toks, int n, int i)
+static int phrase_at(const char *phrase, const rank_field *f, int i)
 {
     const char *p = phrase;
-    for (; i < n; i++) {
-        size_t l = (size_t)toks[i].len;
-        if (strncmp(p, toks[i].p, l) != 0 || (p[l] != ' ' && p[l] != '\0')) return 0;
+    for (; i < f->n; i++) {
+        const rank_term *t = rank_field_term(f, i);
+        size_t l = (size_t)t->len;
+        if (strncmp(p, t->p, l) != 0 || (p[l] != ' ' && p[l] != '\0')) return 0;
         p += l;
         if (!*p) return 1;
         p++;
@@ -135,27 +136,27 @@ typedef struct match {
 
 /* The matches of one field, in position order, at most one per clause and position (the best
  * weight). Returns the count; *out is allocated (NULL when none). */
-static int field_matches(const search_query *q, const qtable *t, const rank_term *toks, int n, match **out)
+static int field_matches(const search_query *q, const qtable *t, const rank_field *f, match **out)
 {
     int cap = 0, count = 0;
     match *m = NULL;
     double best[SEARCH_MAX_CLAUSES];
-    for (int i = 0; i < n; i++) {
-        const qterm *first = t->slot[toks[i].hash & (QT_SLOTS - 1)];
+    for (int i = 0; i < f->n; i++) {
+        const rank_term *tok = rank_field_term(f, i);
+        const qterm *first = t->slot[tok->hash & (QT_SLOTS - 1)];
         if (!first && !t->nprefix) continue; /* most terms: no alternative can match */
         int any = 0;
         for (int c = 0; c < q->n; c++) best[c] = 0;
         for (const qterm *e = first; e; e = e->next) {
-            if (e->hash != toks[i].hash || e->len != (size_t)toks[i].len || memcmp(e->term, toks[i].p, e->len))
-                continue;
+            if (e->hash != tok->hash || e->len != (size_t)tok->len || memcmp(e->term, tok->p, e->len)) continue;
             const search_alt *a = &q->c[e->clause].alt[e->alt];
-            if (a->kind == ALT_PHRASE && !phrase_at(a->term, toks, n, i)) continue;
+            if (a->kind == ALT_PHRASE && !phrase_at(a->term, f, i)) continue;
             if (a->weight > best[e->clause]) best[e->clause] = a->weight;
             any = 1;
         }
         for (int k = 0; k < t->nprefix; k++) {
             const search_alt *a = t->prefixes[k];
-            if (rank_term_matches(a, toks[i].p, (size_t)toks[i].len) && a->weight > best[t->prefix_clause[k]]) {
+            if (rank_term_matches(a, tok->p, (size_t)tok->len) && a->weight > best[t->prefix_clause[k]]) {
                 best[t->prefix_clause[k]] = a->weight;
                 any = 1;
             }
@@ -222,22 +223,24 @@ double rank_score_terms(const search_query *q, const rank_stats *s, const rank_p
                         const rank_term *tt, int nt, const rank_term *bt, int nb, int *matched)
 {
     rank_table *t = rank_table_new(q);
-    double score = t ? rank_score_with(t, q, s, p, tt, nt, bt, nb, matched) : 0;
+    rank_field title = {tt, NULL, nt}, body = {bt, NULL, nb};
+    double score = t ? rank_score_with(t, q, s, p, &title, &body, matched) : 0;
     if (!t && matched) *matched = 0;
     rank_table_free(t);
     return score;
 }
 
 double rank_score_with(const rank_table *rt, const search_query *q, const rank_stats *s, const rank_params *p,
-                       const rank_term *tt, int nt, const rank_term *bt, int nb, int *matched)
+                       const rank_field *title, const rank_field *body, int *matched)
 {
+    int nt = title->n, nb = body->n;
     const qtable *t = (const qtable *)rt;
     match *mt = NULL, *mb = NULL;
     int nmt = 0, nmb = 0;
     double score = 0;
     if (matched) *matched = 0;
-    nmt = field_matches(q, t, tt, nt, &mt);
-    nmb = field_matches(q, t, bt, nb, &mb);
+    nmt = field_matches(q, t, title, &mt);
+    nmb = field_matches(q, t, body, &mb);
 
     double tf_t[SEARCH_MAX_CLAUSES] = {0}, tf_b[SEARCH_MAX_CLAUSES] = {0};
     for (int i = 0; i < nmt; i++) tf_t[mt[i].clause] += mt[i].w;

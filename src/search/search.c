@@ -111,7 +111,7 @@ static void rank_all(const search_query *q, const rank_stats *s, const search_re
     const rank_params *p = r->params ? r->params : &rank_defaults;
     rank_table *t = rank_table_new(q);
     for (int i = 0; i < n; i++)
-        c[i].score = t ? rank_score_with(t, q, s, p, c[i].title, c[i].nt, c[i].body, c[i].nb, &c[i].matched) : 0;
+        c[i].score = t ? rank_score_with(t, q, s, p, &c[i].title, &c[i].body, &c[i].matched) : 0;
     rank_table_free(t);
     qsort_r(c, (size_t)n, sizeof *c, cmp_cand, (void *)r->prefer_lang);
 }
@@ -131,8 +131,8 @@ static int fill_hit(store *db, const search_request *r, const search_query *q, c
     if (r->snippets) {
         buf s;
         buf_init(&s, 8192);
-        int start = search_best_window_terms(q, c->body, c->nb, SEARCH_SNIPPET_WORDS);
-        search_snippet_terms(body, q, c->body, c->nb, start, &s);
+        int start = search_best_window_terms(q, &c->body, SEARCH_SNIPPET_WORDS);
+        search_snippet_terms(body, q, &c->body, start, &s);
         h->snippet = s.data ? buf_steal(&s) : strdup("");
         buf_fini(&s);
     }

@@ -54,13 +54,12 @@ typedef struct search_filter {
     const char *lang;     /* NULL: any (a preference, not a filter, is applied by search.h) */
 } search_filter;
 
-/* A candidate: what ranking and the result need. Strings are owned (search_cands_free). */
+/* A candidate: what ranking and the result need (search_cands_free frees the array). */
 typedef struct search_cand {
     int64_t id, ref_id;
     int version;
     char lang[8];
-    rank_term *title, *body; /* analysed fields; the terms live in the view (index_cache.h) */
-    int nt, nb;
+    rank_field title, body; /* analysed fields; their terms live in the view (index_cache.h) */
     double score;
     int matched;
 } search_cand;

@@ -45,17 +45,21 @@ int search_best_window(const search_query *q, const char *terms, int width)
 {
     int n;
     rank_term *t = rank_split(terms, &n);
-    int best = search_best_window_terms(q, t, n, width);
+    rank_field f = {t, NULL, n};
+    int best = search_best_window_terms(q, &f, width);
     free(t);
     return best;
 }
 
-int search_best_window_terms(const search_query *q, const rank_term *t, int n, int width)
+int search_best_window_terms(const search_query *q, const rank_field *f, int width)
 {
-    int best = 0, best_score = 0;
+    int best = 0, best_score = 0, n = f->n;
     int clause_at[4096];
     if (n > 4096) n = 4096;
-    for (int i = 0; i < n; i++) clause_at[i] = term_hits(q, t[i].p, (size_t)t[i].len, t[i].hash);
+    for (int i = 0; i < n; i++) {
+        const rank_term *t = rank_field_term(f, i);
+        clause_at[i] = term_hits(q, t->p, (size_t)t->len, t->hash);
+    }
     for (int i = 0; i < n; i++) {
         if (!clause_at[i]) continue;
         unsigned seen = 0;
@@ -154,23 +158,22 @@ static int word_hits(const search_query *q, const char *w, size_t len)
 
 int search_snippet(const char *body, const search_query *q, int start, buf *out)
 {
-    return search_snippet_terms(body, q, NULL, 0, start, out);
+    return search_snippet_terms(body, q, NULL, start, out);
 }
 
 /* Whether plain word number `word` (from the start of the body) matches q. The analysed term
  * at the same position, when given, answers "no" cheaply for most words: analysis keeps one
  * term per word, in order. A "yes" is confirmed on the word itself, so a word is never marked
  * wrongly even where the two were to drift apart. */
-static int word_matches(const search_query *q, const rank_term *terms, int nterms, int word, const char *w,
-                        size_t len)
+static int word_matches(const search_query *q, const rank_field *terms, int word, const char *w, size_t len)
 {
-    if (terms && word < nterms && !term_hits(q, terms[word].p, (size_t)terms[word].len, terms[word].hash))
-        return 0;
+    const rank_term *t = terms && word < terms->n ? rank_field_term(terms, word) : NULL;
+    if (t && !term_hits(q, t->p, (size_t)t->len, t->hash)) return 0;
     return word_hits(q, w, len);
 }
 
-int search_snippet_terms(const char *body, const search_query *q, const rank_term *terms, int nterms,
-                         int start, buf *out)
+int search_snippet_terms(const char *body, const search_query *q, const rank_field *terms, int start,
+                         buf *out)
 {
     int32_t len = (int32_t)strnlen(body, (size_t)1 << 30), i = 0, ws, we, prev_end = -1;
     int term = 0, shown = 0, lasting;
@@ -188,7 +191,7 @@ int search_snippet_terms(const char *body, const search_query *q, const rank_ter
             int plain = gap <= 4 && !memchr(body + prev_end, '\n', (size_t)gap);
             if ((plain ? put_escaped(out, body + prev_end, (size_t)gap) : buf_puts(out, " ")) < 0) return -1;
         }
-        int hit = lasting && word_matches(q, terms, nterms, at, body + ws, (size_t)(we - ws));
+        int hit = lasting && word_matches(q, terms, at, body + ws, (size_t)(we - ws));
         if ((hit && buf_puts(out, "<mark>") < 0) || put_escaped(out, body + ws, (size_t)(we - ws)) < 0 ||
             (hit && buf_puts(out, "</mark>") < 0))
             return -1;

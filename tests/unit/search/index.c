@@ -201,12 +201,13 @@ static void test_snippet_positions_skip_dropped_words(void **state)
     assert_int_equal(analyzer_index_text(body, strlen(body), &terms), 0);
     int n;
     rank_term *t = rank_split(terms.data, &n);
+    rank_field f = {t, NULL, n};
     assert_int_equal(n, 6);
-    assert_true(search_snippet_terms(body, q, t, n, 0, &out) >= 0);
+    assert_true(search_snippet_terms(body, q, &f, 0, &out) >= 0);
     assert_non_null(strstr(out.data, "<mark>الاسترداد</mark> هنا &amp; &lt;b"));
-    assert_int_equal(search_best_window_terms(q, t, n, 28), 0); /* the match (3) less 3 */
+    assert_int_equal(search_best_window_terms(q, &f, 28), 0); /* the match (3) less 3 */
     buf_reset(&out);
-    assert_true(search_snippet_terms(body, q, t, n, 1, &out) >= 0);
+    assert_true(search_snippet_terms(body, q, &f, 1, &out) >= 0);
     assert_non_null(strstr(out.data, "… ‏ ـ نص عن <mark>الاسترداد</mark>"));
     free(t);
     free(q);
