@@ -82,6 +82,8 @@ int search_best_window_terms(const search_query *q, const rank_field *f, int wid
 
 static int is_word_char(UChar32 c)
 {
+    if (c < 0x80) return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    if (c >= 0x0621 && c <= 0x063A) return 1; /* Arabic letters: most of a body, no ICU call */
     uint32_t m = (uint32_t)U_GET_GC_MASK(c);
     return (m & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK | U_GC_CF_MASK)) != 0;
 }
@@ -90,6 +92,7 @@ static int is_word_char(UChar32 c)
  * without one gives no analysed term. */
 static int is_lasting_char(UChar32 c)
 {
+    if (c < 0x80 || (c >= 0x0621 && c <= 0x063A)) return is_word_char(c);
     uint32_t m = (uint32_t)U_GET_GC_MASK(c);
     return (m & (U_GC_L_MASK | U_GC_N_MASK)) != 0 && c != 0x0640;
 }
