@@ -113,7 +113,7 @@ static void rank_all(const search_query *q, const rank_stats *s, const search_re
     for (int i = 0; i < n; i++)
         c[i].score = t ? rank_score_with(t, q, s, p, &c[i].title, &c[i].body, &c[i].matched) : 0;
     rank_table_free(t);
-    qsort_r(c, (size_t)n, sizeof *c, cmp_cand, (void *)r->prefer_lang);
+    if (n > 1) qsort_r(c, (size_t)n, sizeof *c, cmp_cand, (void *)r->prefer_lang);
 }
 
 static int fill_hit(store *db, const search_request *r, const search_query *q, const search_cand *c,
