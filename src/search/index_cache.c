@@ -1,5 +1,6 @@
-/* index_cache.c — the per-thread cache of document attributes and term frequencies, keyed by
- * the index's generation (see index_cache.h). */
+/* index_cache.c — what one thread keeps of the index between searches (document attributes,
+ * frequencies, posting lists, texts as term ids, other answers), keyed by the index's generation
+ * (see index_cache.h). */
 #include "search/index_cache.h"
 
 #include <pthread.h>
