@@ -324,17 +324,24 @@ static void log_search(const kb_search_opts *o, const char *token, int results)
 
 /* ---- searching -------------------------------------------------------------------------------- */
 
+/* A hit as JSON; NULL when its article is gone. Only what the URL needs is read of the article
+ * (the title is the indexed one, which is the published version's). */
 static json_t *hit_json(store *db, const search_hit *h, int with_snippet)
 {
-    kb_art a;
-    sn_err e;
-    if (kb_art_load(db, h->ref_id, &a, &e) < 0) return NULL;
-    char url[400];
-    kb_public_url(a.lang, a.slug, url, sizeof url);
-    json_t *o = json_pack("{s:I, s:s, s:s, s:f, s:s, s:s}", "id", (json_int_t)a.id, "title", h->title,
-                          "url", url, "score", (double)(int64_t)(h->score * 10000) / 10000.0, "lang",
-                          a.lang, "slug", a.slug);
-    if (with_snippet) json_object_set_new(o, "snippet", json_string(h->snippet ? h->snippet : ""));
+    store_stmt *st;
+    if (store_prepare(db, "SELECT id, slug, lang FROM kb_articles WHERE id = ?", &st) < 0) return NULL;
+    store_bind_int(st, 1, h->ref_id);
+    json_t *o = NULL;
+    if (store_step(st) == STORE_ROW) {
+        const char *slug = store_col_text(st, 1), *lang = store_col_text(st, 2);
+        char url[400];
+        kb_public_url(lang, slug, url, sizeof url);
+        o = json_pack("{s:I, s:s, s:s, s:f, s:s, s:s}", "id", (json_int_t)store_col_int(st, 0), "title",
+                      h->title, "url", url, "score", (double)(int64_t)(h->score * 10000) / 10000.0, "lang",
+                      lang, "slug", slug);
+    }
+    store_finish(st);
+    if (o && with_snippet) json_object_set_new(o, "snippet", json_string(h->snippet ? h->snippet : ""));
     return o;
 }
 
@@ -356,13 +363,20 @@ int kb_search_json(store *db, const kb_search_opts *o, json_t **out, sn_err *e)
     r.snippets = !o->suggest;
     search_hit *hits;
     int n;
+    /* SQLite: one read transaction for the whole search, so one lock and one snapshot instead of
+     * one per statement (a search runs a few dozen). */
+    int txn = store_kind_of(db) == STORE_SQLITE && store_begin(db) == 0;
     int rc = search_run(db, &r, &hits, &n, e);
-    if (rc < 0) return rc;
+    if (rc < 0) {
+        if (txn) store_rollback(db);
+        return rc;
+    }
     json_t *results = json_array();
     for (int i = 0; i < n; i++) {
         json_t *h = hit_json(db, &hits[i], r.snippets);
         if (h) json_array_append_new(results, h);
     }
+    if (txn) store_commit(db);
     search_hits_free(hits, n);
     char token[24];
     crypto_token(token, sizeof token, 12);

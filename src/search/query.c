@@ -1,5 +1,6 @@
 /* query.c — from the user's text to clauses of alternatives (see query.h). */
 #include "search/query.h"
+#include "search/rank.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@ void search_clause_add(search_clause *c, enum search_alt_kind kind, const char *
     search_alt *a = &c->alt[c->nalt++];
     a->kind = kind;
     snprintf(a->term, sizeof a->term, "%s", term);
+    a->len = (int)strlen(a->term);
+    a->hash = rank_hash(a->term, (size_t)a->len);
     a->weight = w;
     a->df = 0;
 }

@@ -30,6 +30,8 @@ enum search_alt_kind { ALT_TERM, ALT_PREFIX, ALT_PHRASE };
 typedef struct search_alt {
     enum search_alt_kind kind;
     char term[SEARCH_MAX_TERM]; /* a term, a prefix, or terms separated by one space */
+    int len;                    /* strlen(term) */
+    unsigned hash;              /* rank_hash(term, len), to compare with analysed terms quickly */
     double weight;              /* how much a match counts next to the word itself (0..1] */
     int64_t df;                 /* documents holding it (filled by search_run) */
 } search_alt;

@@ -42,6 +42,7 @@ void rank_prepare(search_query *q, const rank_stats *s)
 typedef struct qterm {
     const char *term; /* the term, or a phrase's first term (not NUL-terminated there) */
     size_t len;
+    unsigned hash;
     int clause, alt;
     struct qterm *next; /* another alternative with the same first term */
 } qterm;
@@ -55,7 +56,7 @@ typedef struct qtable {
     int nprefix;
 } qtable;
 
-static unsigned hash_term(const char *s, size_t len)
+unsigned rank_hash(const char *s, size_t len)
 {
     unsigned h = 2166136261u;
     for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
@@ -77,8 +78,8 @@ static void qtable_build(qtable *t, const search_query *q)
             const char *sp = alt->kind == ALT_PHRASE ? strchr(alt->term, ' ') : NULL;
             size_t len = sp ? (size_t)(sp - alt->term) : strlen(alt->term);
             qterm *e = &t->pool[t->used++];
-            *e = (qterm){alt->term, len, c, a, NULL};
-            unsigned h = hash_term(alt->term, len) & (QT_SLOTS - 1);
+            *e = (qterm){alt->term, len, rank_hash(alt->term, len), c, a, NULL};
+            unsigned h = e->hash & (QT_SLOTS - 1);
             e->next = t->slot[h];
             t->slot[h] = e;
         }
@@ -87,32 +88,25 @@ static void qtable_build(qtable *t, const search_query *q)
 
 int rank_term_matches(const search_alt *a, const char *term, size_t len)
 {
-    size_t al = strlen(a->term);
+    size_t al = (size_t)a->len;
     if (a->kind == ALT_PREFIX) return len >= al && !memcmp(term, a->term, al);
     return a->kind == ALT_TERM && len == al && !memcmp(term, a->term, al);
 }
 
 /* ---- fields ------------------------------------------------------------------------------------ */
 
-typedef struct tok {
-    const char *p;
-    int len;
-} tok;
-
-/* Split analysed text into terms; *n gets the count. NULL (and *n = 0) when empty or out of
- * memory. */
-static tok *split(const char *s, int *n)
+rank_term *rank_split(const char *s, int *n)
 {
     *n = 0;
     if (!s || !*s) return NULL;
     int count = 1;
     for (const char *p = s; *p; p++) count += *p == ' ';
-    tok *v = malloc((size_t)count * sizeof *v);
+    rank_term *v = malloc((size_t)count * sizeof *v);
     if (!v) return NULL;
     const char *start = s;
     for (const char *p = s;; p++) {
         if (*p == ' ' || *p == '\0') {
-            if (p > start) v[(*n)++] = (tok){start, (int)(p - start)};
+            if (p > start) v[(*n)++] = (rank_term){start, (int)(p - start), rank_hash(start, (size_t)(p - start))};
             if (!*p) break;
             start = p + 1;
         }
@@ -121,12 +115,13 @@ static tok *split(const char *s, int *n)
 }
 
 /* Whether the phrase alternative matches the terms starting at toks[i]. */
-static int phrase_at(const char *phrase, const tok *toks, int n, int i)
+static int phrase_at(const char *phrase, const rank_field *f, int i)
 {
     const char *p = phrase;
-    for (; i < n; i++) {
-        size_t l = (size_t)toks[i].len;
-        if (strncmp(p, toks[i].p, l) != 0 || (p[l] != ' ' && p[l] != '\0')) return 0;
+    for (; i < f->n; i++) {
+        const rank_term *t = rank_field_term(f, i);
+        size_t l = (size_t)t->len;
+        if (strncmp(p, t->p, l) != 0 || (p[l] != ' ' && p[l] != '\0')) return 0;
         p += l;
         if (!*p) return 1;
         p++;
@@ -141,25 +136,27 @@ typedef struct match {
 
 /* The matches of one field, in position order, at most one per clause and position (the best
  * weight). Returns the count; *out is allocated (NULL when none). */
-static int field_matches(const search_query *q, const qtable *t, const tok *toks, int n, match **out)
+static int field_matches(const search_query *q, const qtable *t, const rank_field *f, match **out)
 {
     int cap = 0, count = 0;
     match *m = NULL;
     double best[SEARCH_MAX_CLAUSES];
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < f->n; i++) {
+        const rank_term *tok = rank_field_term(f, i);
+        const qterm *first = t->slot[tok->hash & (QT_SLOTS - 1)];
+        if (!first && !t->nprefix) continue; /* most terms: no alternative can match */
         int any = 0;
         for (int c = 0; c < q->n; c++) best[c] = 0;
-        for (const qterm *e = t->slot[hash_term(toks[i].p, (size_t)toks[i].len) & (QT_SLOTS - 1)];
-             e; e = e->next) {
-            if (e->len != (size_t)toks[i].len || memcmp(e->term, toks[i].p, e->len)) continue;
+        for (const qterm *e = first; e; e = e->next) {
+            if (e->hash != tok->hash || e->len != (size_t)tok->len || memcmp(e->term, tok->p, e->len)) continue;
             const search_alt *a = &q->c[e->clause].alt[e->alt];
-            if (a->kind == ALT_PHRASE && !phrase_at(a->term, toks, n, i)) continue;
+            if (a->kind == ALT_PHRASE && !phrase_at(a->term, f, i)) continue;
             if (a->weight > best[e->clause]) best[e->clause] = a->weight;
             any = 1;
         }
         for (int k = 0; k < t->nprefix; k++) {
             const search_alt *a = t->prefixes[k];
-            if (rank_term_matches(a, toks[i].p, (size_t)toks[i].len) && a->weight > best[t->prefix_clause[k]]) {
+            if (rank_term_matches(a, tok->p, (size_t)tok->len) && a->weight > best[t->prefix_clause[k]]) {
                 best[t->prefix_clause[k]] = a->weight;
                 any = 1;
             }
@@ -202,17 +199,48 @@ static void proximity(const match *m, int n, int window, double acc[][SEARCH_MAX
 double rank_score(const search_query *q, const rank_stats *s, const rank_params *p,
                   const char *title_terms, const char *body_terms, int *matched)
 {
-    qtable *t = malloc(sizeof *t);
     int nt, nb;
-    tok *tt = split(title_terms, &nt), *bt = split(body_terms, &nb);
+    rank_term *tt = rank_split(title_terms, &nt), *bt = rank_split(body_terms, &nb);
+    double score = rank_score_terms(q, s, p, tt, nt, bt, nb, matched);
+    free(tt);
+    free(bt);
+    return score;
+}
+
+rank_table *rank_table_new(const search_query *q)
+{
+    qtable *t = malloc(sizeof *t);
+    if (t) qtable_build(t, q);
+    return (rank_table *)t;
+}
+
+void rank_table_free(rank_table *t)
+{
+    free(t);
+}
+
+double rank_score_terms(const search_query *q, const rank_stats *s, const rank_params *p,
+                        const rank_term *tt, int nt, const rank_term *bt, int nb, int *matched)
+{
+    rank_table *t = rank_table_new(q);
+    rank_field title = {tt, NULL, nt}, body = {bt, NULL, nb};
+    double score = t ? rank_score_with(t, q, s, p, &title, &body, matched) : 0;
+    if (!t && matched) *matched = 0;
+    rank_table_free(t);
+    return score;
+}
+
+double rank_score_with(const rank_table *rt, const search_query *q, const rank_stats *s, const rank_params *p,
+                       const rank_field *title, const rank_field *body, int *matched)
+{
+    int nt = title->n, nb = body->n;
+    const qtable *t = (const qtable *)rt;
     match *mt = NULL, *mb = NULL;
     int nmt = 0, nmb = 0;
     double score = 0;
     if (matched) *matched = 0;
-    if (!t) goto out;
-    qtable_build(t, q);
-    nmt = field_matches(q, t, tt, nt, &mt);
-    nmb = field_matches(q, t, bt, nb, &mb);
+    nmt = field_matches(q, t, title, &mt);
+    nmb = field_matches(q, t, body, &mb);
 
     double tf_t[SEARCH_MAX_CLAUSES] = {0}, tf_b[SEARCH_MAX_CLAUSES] = {0};
     for (int i = 0; i < nmt; i++) tf_t[mt[i].clause] += mt[i].w;
@@ -239,10 +267,6 @@ double rank_score(const search_query *q, const rank_stats *s, const rank_params 
                 score += p->prox_weight * idf * x * (p->k1 + 1) / (x + p->k1);
             }
     }
-out:
-    free(t);
-    free(tt);
-    free(bt);
     free(mt);
     free(mb);
     return score;

@@ -1,6 +1,8 @@
 /* search.c — one search from text to hits (see search.h for the pipeline). */
 #include "search/search.h"
 
+#include "search/index_cache.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,8 +46,29 @@ static int utf8_chars(const char *s)
     return n;
 }
 
+/* The (up to three) most frequent known terms one edit away from term, which has `chars`
+ * characters: remembered by the view, else from a scan of the vocabulary. */
+static int typos_of(store *db, search_view *v, const char *term, int chars, struct typo_ctx *t, sn_err *e)
+{
+    const void *data;
+    size_t len;
+    if (icache_memo_get(v, 'y', term, &data, &len) && len == sizeof *t) {
+        memcpy(t, data, sizeof *t);
+        t->term = term;
+        return 0;
+    }
+    char first[8];
+    size_t fl = 1;
+    while (term[fl] && ((unsigned char)term[fl] & 0xC0) == 0x80) fl++;
+    memcpy(first, term, fl);
+    first[fl] = '\0';
+    int rc = search_index_vocab_scan(db, first, chars - 1, chars + 1, typo_visit, t, e);
+    if (rc == 0) icache_memo_put(v, 'y', term, t, sizeof *t);
+    return rc;
+}
+
 /* For each clause whose own term is unknown, the known terms one edit away. */
-static int add_typos(store *db, search_query *q, sn_err *e)
+static int add_typos(store *db, search_view *v, search_query *q, sn_err *e)
 {
     for (int i = 0; i < q->n; i++) {
         search_clause *c = &q->c[i];
@@ -55,13 +78,8 @@ static int add_typos(store *db, search_query *q, sn_err *e)
         const char *term = c->alt[0].term;
         int chars = utf8_chars(term);
         if (known || utf8_chars(c->word) < SEARCH_TYPO_MIN_CHARS || chars < 3) continue;
-        char first[8];
-        size_t fl = 1;
-        while (term[fl] && ((unsigned char)term[fl] & 0xC0) == 0x80) fl++;
-        memcpy(first, term, fl);
-        first[fl] = '\0';
         struct typo_ctx t = {term, {{0}}, 0};
-        int rc = search_index_vocab_scan(db, first, chars - 1, chars + 1, typo_visit, &t, e);
+        int rc = typos_of(db, v, term, chars, &t, e);
         if (rc < 0) return rc;
         for (int k = 0; k < t.n; k++) {
             int before = c->nalt;
@@ -91,9 +109,11 @@ static void rank_all(const search_query *q, const rank_stats *s, const search_re
                      search_cand *c, int n)
 {
     const rank_params *p = r->params ? r->params : &rank_defaults;
+    rank_table *t = rank_table_new(q);
     for (int i = 0; i < n; i++)
-        c[i].score = rank_score(q, s, p, c[i].title_terms, c[i].body_terms, &c[i].matched);
-    qsort_r(c, (size_t)n, sizeof *c, cmp_cand, (void *)r->prefer_lang);
+        c[i].score = t ? rank_score_with(t, q, s, p, &c[i].title, &c[i].body, &c[i].matched) : 0;
+    rank_table_free(t);
+    if (n > 1) qsort_r(c, (size_t)n, sizeof *c, cmp_cand, (void *)r->prefer_lang);
 }
 
 static int fill_hit(store *db, const search_request *r, const search_query *q, const search_cand *c,
@@ -111,8 +131,8 @@ static int fill_hit(store *db, const search_request *r, const search_query *q, c
     if (r->snippets) {
         buf s;
         buf_init(&s, 8192);
-        int start = search_best_window(q, c->body_terms, SEARCH_SNIPPET_WORDS);
-        search_snippet(body, q, start, &s);
+        int start = search_best_window_terms(q, &c->body, SEARCH_SNIPPET_WORDS);
+        search_snippet_terms(body, q, &c->body, start, &s);
         h->snippet = s.data ? buf_steal(&s) : strdup("");
         buf_fini(&s);
     }
@@ -131,11 +151,14 @@ int search_run(store *db, const search_request *r, search_hit **hits, int *n, sn
     if (!q) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     if (search_query_build(r->text ? r->text : "", r->prefix_last, r->syn, q) < 0 || q->n == 0)
         goto out;
-    if ((rc = search_index_ensure(db, e)) < 0 || (rc = search_index_fill_df(db, q, e)) < 0 ||
-        (!r->no_typo && (rc = add_typos(db, q, e)) < 0) || (rc = search_index_stats(db, &s, e)) < 0)
+    search_view *v;
+    const rank_params *p = r->params ? r->params : &rank_defaults;
+    if ((rc = search_index_ensure(db, e)) < 0 || (rc = search_index_view(db, &s, &v, e)) < 0 ||
+        (rc = search_index_fill_df(db, v, q, e)) < 0 || (!r->no_typo && (rc = add_typos(db, v, q, e)) < 0))
         goto out;
     rank_prepare(q, &s);
-    if ((rc = search_index_candidates(db, q, &r->filter, SEARCH_CANDIDATES, s.docs, &c, &nc, e)) < 0) goto out;
+    if ((rc = search_index_candidates(db, v, q, &r->filter, p, &s, SEARCH_CANDIDATES, &c, &nc, e)) < 0)
+        goto out;
     rank_all(q, &s, r, c, nc);
     int want = nc < limit ? nc : limit;
     if (want > 0 && !(*hits = calloc((size_t)want, sizeof **hits))) {

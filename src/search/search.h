@@ -49,8 +49,14 @@ void search_hits_free(search_hit *h, int n);
 /* The escaped snippet of plain `body` around word `start` (SEARCH_SNIPPET_WORDS words), words
  * matching q in <mark>. Appends to out; -1 when out is full. */
 int search_snippet(const char *body, const search_query *q, int start, buf *out);
+/* The same, given the body's analysed terms: only words whose term matches are analysed again
+ * (to confirm), instead of every word shown. */
+int search_snippet_terms(const char *body, const search_query *q, const rank_field *terms, int start,
+                         buf *out);
 
 /* The start (word index) of the window of analysed `terms` richest in matches of q. */
 int search_best_window(const search_query *q, const char *terms, int width);
+/* The same over terms already split. */
+int search_best_window_terms(const search_query *q, const rank_field *terms, int width);
 
 #endif

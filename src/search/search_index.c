@@ -3,6 +3,7 @@
 #include "search/search_index.h"
 
 #include "search/analyzer.h"
+#include "search/index_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,8 +126,9 @@ static int count_terms(const char *s)
 static int stats_add(store *db, int docs, int title_len, int body_len)
 {
     store_stmt *st;
+    icache_invalidate();
     int rc = store_prepare(db, "UPDATE search_stats SET docs = docs + ?, title_terms = title_terms + ?, "
-                               "body_terms = body_terms + ? WHERE id = 1", &st);
+                               "body_terms = body_terms + ?, gen = gen + 1 WHERE id = 1", &st);
     if (rc < 0) return rc;
     store_bind_int(st, 1, docs);
     store_bind_int(st, 2, title_len);
@@ -222,6 +224,13 @@ int search_index_delete(store *db, int64_t id, sn_err *e)
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot update the index") : 0;
 }
 
+/* Tell readers of the index that it changed (index_cache.h). */
+static int bump_generation(store *db)
+{
+    icache_invalidate();
+    return store_exec(db, "UPDATE search_stats SET gen = gen + 1 WHERE id = 1") < 0 ? SN_EDB : 0;
+}
+
 int search_index_set_window(store *db, int64_t id, int64_t valid_from, int64_t valid_to, sn_err *e)
 {
     store_stmt *st;
@@ -232,6 +241,7 @@ int search_index_set_window(store *db, int64_t id, int64_t valid_from, int64_t v
     store_bind_int(st, 3, id);
     int rc = store_step(st);
     store_finish(st);
+    if (rc >= 0) rc = bump_generation(db);
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot update the index") : 0;
 }
 
@@ -244,26 +254,15 @@ int search_index_set_group(store *db, int64_t ref_id, int64_t group_id, sn_err *
     store_bind_int(st, 2, ref_id);
     int rc = store_step(st);
     store_finish(st);
+    if (rc >= 0) rc = bump_generation(db);
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot update the index") : 0;
 }
 
 /* ---- reading --------------------------------------------------------------------------------- */
 
-int search_index_stats(store *db, rank_stats *out, sn_err *e)
+int search_index_view(store *db, rank_stats *s, search_view **v, sn_err *e)
 {
-    store_stmt *st;
-    if (store_prepare(db, "SELECT docs, title_terms, body_terms FROM search_stats WHERE id = 1", &st) < 0)
-        return sn_fail(e, SN_EDB, NULL, "cannot read the index");
-    int rc = store_step(st);
-    int64_t docs = rc == STORE_ROW ? store_col_int(st, 0) : 0;
-    double t = rc == STORE_ROW ? (double)store_col_int(st, 1) : 0;
-    double b = rc == STORE_ROW ? (double)store_col_int(st, 2) : 0;
-    store_finish(st);
-    if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read the index");
-    out->docs = docs;
-    out->avg_title = docs > 0 && t > docs ? t / (double)docs : 1;
-    out->avg_body = docs > 0 && b > docs ? b / (double)docs : 1;
-    return 0;
+    return icache_get(db, s, v) < 0 ? sn_fail(e, SN_EDB, NULL, "cannot read the index") : 0;
 }
 
 static int term_df(store *db, const char *term, int64_t *df)
@@ -297,15 +296,17 @@ static int phrase_df(store *db, const char *phrase, int64_t *df)
     return 0;
 }
 
-int search_index_fill_df(store *db, search_query *q, sn_err *e)
+int search_index_fill_df(store *db, search_view *v, search_query *q, sn_err *e)
 {
     for (int i = 0; i < q->n; i++) {
         for (int a = 0; a < q->c[i].nalt; a++) {
             search_alt *alt = &q->c[i].alt[a];
+            if (icache_df_get(v, alt->kind, alt->term, &alt->df)) continue;
             int rc = alt->kind == ALT_TERM     ? term_df(db, alt->term, &alt->df)
                      : alt->kind == ALT_PHRASE ? phrase_df(db, alt->term, &alt->df)
                                                : backend(db)->prefix_df(db, alt->term, &alt->df);
             if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot read the index");
+            icache_df_put(v, alt->kind, alt->term, alt->df);
         }
     }
     return 0;
@@ -317,94 +318,6 @@ int search_index_vocab_scan(store *db, const char *first, int min_chars, int max
 {
     int rc = backend(db)->vocab_scan(db, first, min_chars, max_chars, fn, arg);
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot read the index") : 0;
-}
-
-/* The query the backend matches. Alternatives held by more than PRUNE_SHARE of all documents
- * are left out (they would make the backend score most of the index), and of the rest the
- * rarest are kept while their document frequencies add up to at most MATCH_BUDGET, so the
- * backend never walks more than about that many postings. Nothing left out is lost for
- * ranking: rank.c scores the candidates with every alternative. At least one alternative, the
- * rarest, is always kept. */
-#define PRUNE_SHARE 0.15
-#define MATCH_BUDGET 2000
-
-static int cmp_df(const void *a, const void *b)
-{
-    int64_t x = **(const int64_t *const *)a, y = **(const int64_t *const *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void prune(const search_query *q, int64_t docs, search_query *out)
-{
-    double cap = docs < 100 ? (double)docs : PRUNE_SHARE * (double)docs;
-    const int64_t *dfs[SEARCH_MAX_CLAUSES * SEARCH_MAX_ALTS];
-    int n = 0;
-    for (int i = 0; i < q->n; i++)
-        for (int a = 0; a < q->c[i].nalt; a++) dfs[n++] = &q->c[i].alt[a].df;
-    qsort(dfs, (size_t)n, sizeof dfs[0], cmp_df);
-    int64_t limit = -1, sum = 0; /* keep alternatives with df <= limit */
-    for (int k = 0; k < n; k++) {
-        int64_t df = *dfs[k];
-        if (k > 0 && ((double)df > cap || sum + df > MATCH_BUDGET)) break;
-        sum += df;
-        limit = df;
-    }
-    *out = *q;
-    for (int i = 0; i < out->n; i++) {
-        search_clause *c = &out->c[i];
-        int w = 0;
-        for (int a = 0; a < c->nalt; a++)
-            if (c->alt[a].df <= limit) c->alt[w++] = c->alt[a];
-        c->nalt = w;
-    }
-}
-
-static int fill_terms(store *db, search_cand *c)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, "SELECT title_terms, body_terms FROM search_doc_text WHERE id = ?", &st);
-    if (rc < 0) return rc;
-    store_bind_int(st, 1, c->id);
-    rc = store_step(st);
-    if (rc == STORE_ROW) {
-        c->title_terms = strdup(store_col_text(st, 0));
-        c->body_terms = strdup(store_col_text(st, 1));
-    }
-    store_finish(st);
-    return rc == STORE_ROW && c->title_terms && c->body_terms ? 0 : SN_EDB;
-}
-
-int search_index_candidates(store *db, const search_query *q, const search_filter *f, int k,
-                            int64_t docs, search_cand **out, int *n, sn_err *e)
-{
-    *out = NULL;
-    *n = 0;
-    search_query *pq = malloc(sizeof *pq);
-    if (!pq) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
-    prune(q, docs, pq);
-    int rc = backend(db)->candidates(db, pq, f, k, out, n);
-    free(pq);
-    for (int i = 0; rc == 0 && i < *n; i++) rc = fill_terms(db, &(*out)[i]);
-    return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot search the index") : 0;
-}
-
-void search_cands_free(search_cand *c, int n)
-{
-    for (int i = 0; c && i < n; i++) {
-        free(c[i].title_terms);
-        free(c[i].body_terms);
-    }
-    free(c);
-}
-
-int search_cand_read(store_stmt *st, search_cand *c)
-{
-    memset(c, 0, sizeof *c);
-    c->id = store_col_int(st, 0);
-    c->ref_id = store_col_int(st, 1);
-    c->version = (int)store_col_int(st, 2);
-    snprintf(c->lang, sizeof c->lang, "%s", store_col_text(st, 3));
-    return 0;
 }
 
 int search_prefix_upper(const char *prefix, char *hi, size_t cap)

@@ -17,11 +17,12 @@
  *               nothing), title positions weighted A, body D; a GIN index; and a "C"-collated
  *               index on search_terms for prefix ranges.
  *
- * Finding vs ranking: the backend only finds candidates — documents matching any alternative of
- * the query, visible under the filter — ordered by its own score (FTS5 bm25 with the title
- * weighted, PostgreSQL ts_rank_cd), cut at `k`. rank.h then scores them in C from search_docs'
- * analysed text (search_doc_text) with df from search_terms, which are the same tables on both engines: the final
- * order is the same on both whenever the candidates are (always when fewer than k match).
+ * Finding vs ranking: the backend only lists, per query alternative, the documents that hold it
+ * (an FTS5 query returning rowids only; a tsquery match on PostgreSQL). Everything else happens
+ * here, in C, on both engines alike: the filter and a first BM25F score from the cached document
+ * attributes (index_cache.h) pick the k candidates; rank.h then scores them from their analysed
+ * text (search_doc_text) with df from search_terms. Both engines list the same documents, so
+ * the final order is the same on both.
  *
  * Writes must run inside the caller's write transaction. */
 #ifndef SANAD_SEARCH_INDEX_H
@@ -53,12 +54,12 @@ typedef struct search_filter {
     const char *lang;     /* NULL: any (a preference, not a filter, is applied by search.h) */
 } search_filter;
 
-/* A candidate: what ranking and the result need. Strings are owned (search_cands_free). */
+/* A candidate: what ranking and the result need (search_cands_free frees the array). */
 typedef struct search_cand {
     int64_t id, ref_id;
     int version;
     char lang[8];
-    char *title_terms, *body_terms;
+    rank_field title, body; /* analysed fields; their terms live in the view (index_cache.h) */
     double score;
     int matched;
 } search_cand;
@@ -76,21 +77,29 @@ int search_index_delete(store *db, int64_t id, sn_err *e);
 int search_index_set_window(store *db, int64_t id, int64_t valid_from, int64_t valid_to, sn_err *e);
 int search_index_set_group(store *db, int64_t ref_id, int64_t group_id, sn_err *e);
 
-/* Totals for ranking. */
-int search_index_stats(store *db, rank_stats *out, sn_err *e);
+/* The index as this thread knows it: its cache of document attributes and frequencies, brought
+ * up to date (see index_cache.h), and the totals for ranking in *s. The view stays valid until
+ * the next search_index_view on this thread. */
+typedef struct icache search_view;
+int search_index_view(store *db, rank_stats *s, search_view **v, sn_err *e);
 /* Fill alt->df for every alternative of q (prefixes: the largest df among terms with it). */
-int search_index_fill_df(store *db, search_query *q, sn_err *e);
+int search_index_fill_df(store *db, search_view *v, search_query *q, sn_err *e);
 /* Call fn for each vocabulary term that starts with `first` (bytes) and has between min_chars
  * and max_chars characters, with its df; stops when fn returns non-zero. For typo tolerance. */
 int search_index_vocab_scan(store *db, const char *first, int min_chars, int max_chars,
                             int (*fn)(void *arg, const char *term, int64_t df), void *arg,
                             sn_err *e);
 
-/* Up to k candidates for q under f, in the backend's order, with their analysed text. Terms in
- * more than 15% of the `docs` documents are not used to find candidates (only to score them).
+/* Up to k candidates for q under f, with their analysed text, in no particular order. The
+ * backend only lists the documents holding each of the query's rarer alternatives (terms in
+ * more than 15% of the documents, and the commonest beyond a budget of postings, are left to
+ * ranking); the documents are filtered and given a first score here, in C, from the view's
+ * attributes (BM25F as in rank.h, counting each field a term occurs in once), and the k best
+ * are kept. Both backends list the same documents, so they give the same candidates.
  * *out is allocated. */
-int search_index_candidates(store *db, const search_query *q, const search_filter *f, int k,
-                            int64_t docs, search_cand **out, int *n, sn_err *e);
+int search_index_candidates(store *db, search_view *v, const search_query *q, const search_filter *f,
+                            const rank_params *p, const rank_stats *s, int k, search_cand **out,
+                            int *n, sn_err *e);
 void search_cands_free(search_cand *c, int n);
 
 /* The stored title and plain body of a document (caller frees both). */
@@ -103,8 +112,10 @@ typedef struct search_backend {
     /* After the row of search_docs `id` was written / before it is deleted. */
     int (*put)(store *db, int64_t id, const char *title_terms, const char *body_terms);
     int (*del)(store *db, int64_t id, const char *title_terms, const char *body_terms);
-    int (*candidates)(store *db, const search_query *q, const search_filter *f, int k,
-                      search_cand **out, int *n);
+    /* Call fn with the id of every document holding alt (in its title only, when title_only);
+     * stop when fn returns non-zero. */
+    int (*postings)(store *db, const search_alt *alt, int title_only,
+                    int (*fn)(void *arg, int64_t id), void *arg);
     int (*prefix_df)(store *db, const char *prefix, int64_t *df);
     int (*vocab_scan)(store *db, const char *first, int min_chars, int max_chars,
                       int (*fn)(void *arg, const char *term, int64_t df), void *arg);
@@ -112,9 +123,6 @@ typedef struct search_backend {
 
 extern const search_backend search_backend_sqlite, search_backend_pg;
 
-/* Shared by the backends: read one candidate row (id, ref_id, version, lang) into c; the
- * analysed text is read afterwards, for the candidates only. */
-int search_cand_read(store_stmt *st, search_cand *c);
 /* The byte after which a prefix range ends: prefix with its last byte incremented, into hi. */
 int search_prefix_upper(const char *prefix, char *hi, size_t cap);
 

@@ -3,8 +3,9 @@
  * The tsvector is written as a literal ('term':1A,4A 'other':2 …) and cast, and queries as a
  * tsquery literal ('term' | 'pre':* | 'a' <-> 'b'), so PostgreSQL's text search parser and
  * dictionaries never touch the analyzer's terms: the lexemes are exactly the terms FTS5 sees on
- * SQLite. Title positions carry weight A, body positions weight D (the default), which
- * ts_rank_cd uses to order candidates; the final order comes from rank.h. */
+ * SQLite. Title positions carry weight A, body positions weight D (the default), so that
+ * 'term':A lists the documents holding a term in the title. Only ids are read; candidates are
+ * picked and ranked in C (candidates.c, rank.h). */
 #include "search/search_index.h"
 
 #include <stdio.h>
@@ -211,53 +212,47 @@ static int render_alt(const search_alt *a, buf *out)
     return buf_puts(out, ")");
 }
 
-static int render_tsquery(const search_query *q, buf *out)
+/* One alternative as a tsquery, every lexeme restricted to weight A (the title) when
+ * title_only. */
+static int render_alt_in(const search_alt *a, int title_only, buf *out)
 {
-    int first = 1;
-    for (int i = 0; i < q->n; i++)
-        for (int a = 0; a < q->c[i].nalt; a++) {
-            if ((!first && buf_puts(out, " | ") < 0) || render_alt(&q->c[i].alt[a], out) < 0) return -1;
-            first = 0;
-        }
-    return first ? -1 : 0;
+    if (!title_only) return render_alt(a, out);
+    if (a->kind != ALT_PHRASE) {
+        if (put_lexeme(out, a->term, strlen(a->term)) < 0) return -1;
+        return buf_puts(out, a->kind == ALT_PREFIX ? ":*A" : ":A");
+    }
+    if (buf_puts(out, "(") < 0) return -1;
+    for (const char *p = a->term; *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t l = sp ? (size_t)(sp - p) : strlen(p);
+        if ((p != a->term && buf_puts(out, " <-> ") < 0) || put_lexeme(out, p, l) < 0 ||
+            buf_puts(out, ":A") < 0)
+            return -1;
+        p += l + (sp != NULL);
+    }
+    return buf_puts(out, ")");
 }
 
-static int pg_candidates(store *db, const search_query *q, const search_filter *f, int k,
-                         search_cand **out, int *n)
+/* The GIN index finds the rows; only ids are read (no ranking, no join). */
+static int pg_postings(store *db, const search_alt *alt, int title_only,
+                       int (*fn)(void *, int64_t), void *arg)
 {
     buf tq;
-    buf_init(&tq, 64 << 10);
-    if (render_tsquery(q, &tq) < 0) {
+    buf_init(&tq, 4 * SEARCH_MAX_TERM + 64);
+    if (render_alt_in(alt, title_only, &tq) < 0) {
         buf_fini(&tq);
         return 0;
     }
-    search_cand *v = calloc((size_t)k, sizeof *v);
     store_stmt *st;
-    int rc = v ? store_prepare(db, "SELECT d.id, d.ref_id, d.version, d.lang "
-                                   "FROM search_tsv t JOIN search_docs d ON d.id = t.id "
-                                   "WHERE t.tsv @@ CAST(? AS tsquery) AND d.valid_from <= ? AND "
-                                   "(d.valid_to IS NULL OR d.valid_to > ?) AND (? = 0 OR "
-                                   "d.is_public = 1) AND (? = 0 OR d.group_id = ?) "
-                                   "ORDER BY ts_rank_cd(t.tsv, CAST(? AS tsquery)) DESC, d.id "
-                                   "LIMIT ?", &st)
-               : SN_EINTERNAL;
+    int rc = store_prepare(db, "SELECT id FROM search_tsv WHERE tsv @@ CAST(? AS tsquery)", &st);
     if (rc == 0) {
         store_bind_text(st, 1, tq.data);
-        store_bind_int(st, 2, f->now);
-        store_bind_int(st, 3, f->now);
-        store_bind_int(st, 4, f->public_only ? 1 : 0);
-        store_bind_int(st, 5, f->group_id);
-        store_bind_int(st, 6, f->group_id);
-        store_bind_text(st, 7, tq.data);
-        store_bind_int(st, 8, k);
-        while ((rc = store_step(st)) == STORE_ROW && *n < k)
-            if (search_cand_read(st, &v[(*n)++]) < 0) rc = SN_EINTERNAL;
+        while ((rc = store_step(st)) == STORE_ROW)
+            if (fn(arg, store_col_int(st, 0))) break;
         store_finish(st);
-        rc = rc < 0 ? rc : 0;
     }
     buf_fini(&tq);
-    *out = v;
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 /* A LIKE pattern matching strings that start with s. */
@@ -308,5 +303,5 @@ static int pg_vocab_scan(store *db, const char *first, int min_chars, int max_ch
 }
 
 const search_backend search_backend_pg = {
-    pg_ensure, pg_put, pg_del, pg_candidates, pg_prefix_df, pg_vocab_scan,
+    pg_ensure, pg_put, pg_del, pg_postings, pg_prefix_df, pg_vocab_scan,
 };

@@ -2,8 +2,8 @@
  *
  * search_fts is an external-content FTS5 table (the text lives once, in search_doc_text) with the
  * 'ascii' tokenizer: analysed text is terms separated by one ASCII space and contains no other
- * ASCII punctuation, so FTS5's terms are exactly the analyzer's. Queries are rendered from the
- * clauses as one OR of quoted strings: "term", "prefix" *, "a phrase". */
+ * ASCII punctuation, so FTS5's terms are exactly the analyzer's. Each query alternative is
+ * rendered as one quoted string ("term", "prefix" *, "a phrase") and only its rowids are read. */
 #include "search/search_index.h"
 
 #include <stdio.h>
@@ -61,79 +61,36 @@ static int sq_del(store *db, int64_t id, const char *tt, const char *bt)
                         "VALUES ('delete', ?, ?, ?)", id, tt, bt);
 }
 
-/* The FTS5 MATCH expression of q. Terms hold no '"' (normalisation made them letters and
- * digits), and each one is quoted, so no FTS5 operator can come from the user. */
-static int render_match(const search_query *q, buf *out)
+/* The FTS5 MATCH expression of one alternative: "term", "prefix" *, "a phrase", after
+ * "title_terms : " for the title only. Terms hold no '"' (normalisation made them letters and
+ * digits) and are quoted, so no FTS5 operator can come from the user. */
+static int render_match(const search_alt *alt, int title_only, buf *out)
 {
-    int first = 1;
-    for (int i = 0; i < q->n; i++) {
-        for (int a = 0; a < q->c[i].nalt; a++) {
-            const search_alt *alt = &q->c[i].alt[a];
-            if (strchr(alt->term, '"')) continue;
-            if (buf_printf(out, "%s\"%s\"%s", first ? "" : " OR ", alt->term,
-                           alt->kind == ALT_PREFIX ? " *" : "") < 0)
-                return -1;
-            first = 0;
-        }
-    }
-    return first ? -1 : 0;
+    if (strchr(alt->term, '"')) return -1;
+    return buf_printf(out, "%s\"%s\"%s", title_only ? "title_terms : " : "", alt->term,
+                      alt->kind == ALT_PREFIX ? " *" : "");
 }
 
-/* Two ways to the same candidates. The fast one ranks matches by bm25 in FTS5 alone and cuts at
- * 4k before looking at search_docs, so the filter costs 4k lookups instead of one per match;
- * when that leaves fewer than k (a narrow filter, or few matches), the exact one filters every
- * match before the cut. */
-#define SQ_FILTER "d.valid_from <= ? AND (d.valid_to IS NULL OR d.valid_to > ?) AND (? = 0 OR " \
-                  "d.is_public = 1) AND (? = 0 OR d.group_id = ?) "
-static const char *const sq_candidate_sql[2] = {
-    "SELECT d.id, d.ref_id, d.version, d.lang FROM (SELECT rowid AS id, bm25(search_fts, 3.0, 1.0) "
-    "AS r FROM search_fts WHERE search_fts MATCH ? ORDER BY r LIMIT ?) f JOIN search_docs d ON "
-    "d.id = f.id WHERE " SQ_FILTER "ORDER BY f.r LIMIT ?",
-    "SELECT d.id, d.ref_id, d.version, d.lang FROM search_fts JOIN search_docs d ON d.id = "
-    "search_fts.rowid WHERE search_fts MATCH ? AND ? > 0 AND " SQ_FILTER
-    "ORDER BY bm25(search_fts, 3.0, 1.0) LIMIT ?",
-};
-
-static int sq_run(store *db, int exact, const char *match, const search_filter *f, int k,
-                  search_cand *v, int *n)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, sq_candidate_sql[exact], &st);
-    if (rc < 0) return rc;
-    store_bind_text(st, 1, match);
-    store_bind_int(st, 2, 4 * k);
-    store_bind_int(st, 3, f->now);
-    store_bind_int(st, 4, f->now);
-    store_bind_int(st, 5, f->public_only ? 1 : 0);
-    store_bind_int(st, 6, f->group_id);
-    store_bind_int(st, 7, f->group_id);
-    store_bind_int(st, 8, k);
-    *n = 0;
-    while ((rc = store_step(st)) == STORE_ROW && *n < k) search_cand_read(st, &v[(*n)++]);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
-static int sq_candidates(store *db, const search_query *q, const search_filter *f, int k,
-                         search_cand **out, int *n)
+/* Rowids only: FTS5 walks the doclist and neither reads the document sizes nor ranks. */
+static int sq_postings(store *db, const search_alt *alt, int title_only,
+                       int (*fn)(void *, int64_t), void *arg)
 {
     buf m;
-    buf_init(&m, 64 << 10);
-    if (render_match(q, &m) < 0) {
+    buf_init(&m, SEARCH_MAX_TERM + 32);
+    if (render_match(alt, title_only, &m) < 0) {
         buf_fini(&m);
         return 0;
     }
-    /* At most this many documents match: when few, the exact way costs no more. */
-    int64_t matches = 0;
-    for (int i = 0; i < q->n; i++)
-        for (int a = 0; a < q->c[i].nalt; a++) matches += q->c[i].alt[a].df;
-    search_cand *v = calloc((size_t)k, sizeof *v);
-    int rc = v ? 0 : SN_EINTERNAL;
-    if (rc == 0 && matches > 4 * k) rc = sq_run(db, 0, m.data, f, k, v, n);
-    if (rc == 0 && *n < k) rc = sq_run(db, 1, m.data, f, k, v, n);
+    store_stmt *st;
+    int rc = store_prepare(db, "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", &st);
+    if (rc == 0) {
+        store_bind_text(st, 1, m.data);
+        while ((rc = store_step(st)) == STORE_ROW)
+            if (fn(arg, store_col_int(st, 0))) break;
+        store_finish(st);
+    }
     buf_fini(&m);
-    *out = v;
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 static int sq_prefix_df(store *db, const char *prefix, int64_t *df)
@@ -172,5 +129,5 @@ static int sq_vocab_scan(store *db, const char *first, int min_chars, int max_ch
 }
 
 const search_backend search_backend_sqlite = {
-    sq_ensure, sq_put, sq_del, sq_candidates, sq_prefix_df, sq_vocab_scan,
+    sq_ensure, sq_put, sq_del, sq_postings, sq_prefix_df, sq_vocab_scan,
 };

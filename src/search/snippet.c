@@ -3,25 +3,32 @@
  *
  * The window is chosen on the analysed terms (cheap: no normalising), then found in the plain
  * body by counting words the way text_normalize splits them (letters, digits and marks make
- * words; format characters do not break them). Only the words shown are normalised and stemmed
- * to decide which to mark, so a long body costs a scan, not an analysis. */
+ * words; format characters do not break them; a word of marks, format characters or tatweel
+ * alone gives no term). A word shown is normalised and stemmed, to decide whether to mark it,
+ * only when its analysed term matches, so a long body costs a scan, not an analysis. */
 #include "search/search.h"
 
 #include "search/normalize.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
-/* Whether a term matches any alternative of q (a phrase's terms count one by one). */
-static int term_hits(const search_query *q, const char *t, size_t len)
+/* Whether a term (hash: rank_hash of it) matches any alternative of q (a phrase's terms count
+ * one by one): the clause's number + 1, or 0. */
+static int term_hits(const search_query *q, const char *t, size_t len, unsigned hash)
 {
     for (int i = 0; i < q->n; i++)
         for (int a = 0; a < q->c[i].nalt; a++) {
             const search_alt *alt = &q->c[i].alt[a];
-            if (alt->kind != ALT_PHRASE) {
-                if (rank_term_matches(alt, t, len)) return i + 1;
+            if (alt->kind == ALT_TERM) {
+                if (alt->hash == hash && (size_t)alt->len == len && !memcmp(alt->term, t, len)) return i + 1;
+                continue;
+            }
+            if (alt->kind == ALT_PREFIX) {
+                if (len >= (size_t)alt->len && !memcmp(t, alt->term, (size_t)alt->len)) return i + 1;
                 continue;
             }
             for (const char *p = alt->term; *p;) {
@@ -36,13 +43,22 @@ static int term_hits(const search_query *q, const char *t, size_t len)
 
 int search_best_window(const search_query *q, const char *terms, int width)
 {
-    int best = 0, best_score = 0, n = 0;
+    int n;
+    rank_term *t = rank_split(terms, &n);
+    rank_field f = {t, NULL, n};
+    int best = search_best_window_terms(q, &f, width);
+    free(t);
+    return best;
+}
+
+int search_best_window_terms(const search_query *q, const rank_field *f, int width)
+{
+    int best = 0, best_score = 0, n = f->n;
     int clause_at[4096];
-    for (const char *p = terms, *s = terms; n < 4096; p++) {
-        if (*p != ' ' && *p != '\0') continue;
-        if (p > s) clause_at[n++] = term_hits(q, s, (size_t)(p - s));
-        if (!*p) break;
-        s = p + 1;
+    if (n > 4096) n = 4096;
+    for (int i = 0; i < n; i++) {
+        const rank_term *t = rank_field_term(f, i);
+        clause_at[i] = term_hits(q, t->p, (size_t)t->len, t->hash);
     }
     for (int i = 0; i < n; i++) {
         if (!clause_at[i]) continue;
@@ -66,12 +82,24 @@ int search_best_window(const search_query *q, const char *terms, int width)
 
 static int is_word_char(UChar32 c)
 {
+    if (c < 0x80) return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    if (c >= 0x0621 && c <= 0x063A) return 1; /* Arabic letters: most of a body, no ICU call */
     uint32_t m = (uint32_t)U_GET_GC_MASK(c);
     return (m & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK | U_GC_CF_MASK)) != 0;
 }
 
-/* The next word at or after *i: [*ws, *we). Returns 0 at the end. */
-static int next_word(const char *s, int32_t len, int32_t *i, int32_t *ws, int32_t *we)
+/* Whether c survives normalisation (marks, format characters and tatweel do not): a word
+ * without one gives no analysed term. */
+static int is_lasting_char(UChar32 c)
+{
+    if (c < 0x80 || (c >= 0x0621 && c <= 0x063A)) return is_word_char(c);
+    uint32_t m = (uint32_t)U_GET_GC_MASK(c);
+    return (m & (U_GC_L_MASK | U_GC_N_MASK)) != 0 && c != 0x0640;
+}
+
+/* The next word at or after *i: [*ws, *we); *lasting: whether it gives an analysed term.
+ * Returns 0 at the end. */
+static int next_word(const char *s, int32_t len, int32_t *i, int32_t *ws, int32_t *we, int *lasting)
 {
     UChar32 c;
     int32_t at;
@@ -82,6 +110,7 @@ static int next_word(const char *s, int32_t len, int32_t *i, int32_t *ws, int32_
         if (c >= 0 && is_word_char(c)) break;
     }
     *ws = at;
+    *lasting = is_lasting_char(c);
     while (*i < len) {
         at = *i;
         U8_NEXT(s, *i, len, c);
@@ -89,6 +118,7 @@ static int next_word(const char *s, int32_t len, int32_t *i, int32_t *ws, int32_
             *i = at;
             break;
         }
+        *lasting |= is_lasting_char(c);
     }
     *we = *i;
     return 1;
@@ -122,7 +152,7 @@ static int word_hits(const search_query *q, const char *w, size_t len)
         const char *sp = strchr(p, ' ');
         size_t l = sp ? (size_t)(sp - p) : strlen(p);
         size_t sl = analyzer_stem(p, l, stem, sizeof stem);
-        hit = term_hits(q, stem, sl) != 0;
+        hit = term_hits(q, stem, sl, rank_hash(stem, sl)) != 0;
         p += l + (sp != NULL);
     }
     buf_fini(&norm);
@@ -131,10 +161,29 @@ static int word_hits(const search_query *q, const char *w, size_t len)
 
 int search_snippet(const char *body, const search_query *q, int start, buf *out)
 {
+    return search_snippet_terms(body, q, NULL, start, out);
+}
+
+/* Whether plain word number `word` (from the start of the body) matches q. The analysed term
+ * at the same position, when given, answers "no" cheaply for most words: analysis keeps one
+ * term per word, in order. A "yes" is confirmed on the word itself, so a word is never marked
+ * wrongly even where the two were to drift apart. */
+static int word_matches(const search_query *q, const rank_field *terms, int word, const char *w, size_t len)
+{
+    const rank_term *t = terms && word < terms->n ? rank_field_term(terms, word) : NULL;
+    if (t && !term_hits(q, t->p, (size_t)t->len, t->hash)) return 0;
+    return word_hits(q, w, len);
+}
+
+int search_snippet_terms(const char *body, const search_query *q, const rank_field *terms, int start,
+                         buf *out)
+{
     int32_t len = (int32_t)strnlen(body, (size_t)1 << 30), i = 0, ws, we, prev_end = -1;
-    int word = 0, shown = 0;
-    while (next_word(body, len, &i, &ws, &we)) {
-        if (word++ < start) continue;
+    int term = 0, shown = 0, lasting;
+    while (next_word(body, len, &i, &ws, &we, &lasting)) {
+        int at = term; /* the analysed term of this word, when lasting */
+        term += lasting;
+        if (at < start) continue;
         if (shown == SEARCH_SNIPPET_WORDS) {
             return buf_puts(out, " …");
         }
@@ -145,7 +194,7 @@ int search_snippet(const char *body, const search_query *q, int start, buf *out)
             int plain = gap <= 4 && !memchr(body + prev_end, '\n', (size_t)gap);
             if ((plain ? put_escaped(out, body + prev_end, (size_t)gap) : buf_puts(out, " ")) < 0) return -1;
         }
-        int hit = word_hits(q, body + ws, (size_t)(we - ws));
+        int hit = lasting && word_matches(q, terms, at, body + ws, (size_t)(we - ws));
         if ((hit && buf_puts(out, "<mark>") < 0) || put_escaped(out, body + ws, (size_t)(we - ws)) < 0 ||
             (hit && buf_puts(out, "</mark>") < 0))
             return -1;

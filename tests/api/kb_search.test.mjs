@@ -3,6 +3,8 @@
 // articles never reach the public), snippets, and the analytics built from the search log.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startServer, backendName, createUser, unique, show } from './lib/harness.mjs';
 import { expectError, expectStatus } from './lib/expect.mjs';
 
@@ -155,6 +157,31 @@ describe(`kb search [${backend}]`, () => {
         expectError(await anon.get('/api/v1/kb/suggest?q=x&limit=9'), 400);
         const empty = await search('   ', '', anon, 'suggest');
         assert.deepEqual(empty.results, []);
+    });
+
+    // Each server thread keeps what it read of the index (document attributes, frequencies,
+    // posting lists) until the index's generation changes; a write by another process (here an
+    // import) must show in the very next search on every thread, for a word searched before.
+    test('a search sees at once what another process added to the index', async () => {
+        const word = 'قنطرةزبرجدية';
+        const clients = [anon, server.client(), server.client(), agent];
+        for (let i = 0; i < 24; i++) {
+            const r = await search(`${word} الجسر`, '', clients[i % clients.length]);
+            assert.ok(!r.results.some((x) => /قنطرة/.test(x.title)), JSON.stringify(r));
+        }
+        const file = path.join(server.dir, 'import-kb.jsonl');
+        fs.writeFileSync(file, `${JSON.stringify({
+            title: `${word} على الجسر`, body: `مقال عن ${word} يصف الجسر القديم.`, lang: 'ar', service_line: LINE,
+            status: 'published', slug: unique('qantara'),
+        })}\n`);
+        const imp = server.cli(['import', 'articles', '--db', server.db, file]);
+        assert.equal(imp.code, 0, imp.stderr);
+        for (let i = 0; i < 24; i++) {
+            const r = await search(`${word} الجسر`, '', clients[i % clients.length]);
+            assert.ok(/قنطرة/.test(r.results[0]?.title ?? ''), `search ${i}: ${JSON.stringify(r)}`);
+            const s = await search(word.slice(0, 6), '', clients[i % clients.length], 'suggest');
+            assert.ok(s.results.some((x) => /قنطرة/.test(x.title)), `suggest ${i}: ${JSON.stringify(s)}`);
+        }
     });
 
     test('related articles and public reads by slug', async () => {
