@@ -51,6 +51,7 @@ typedef struct hub_options {
     int64_t session_idle_ms, session_absolute_ms; /* the session policy, for recheck_ms */
     int recheck_ms; /* how often a listener's session or token is checked again */
     int bench_rate; /* test only: a thread publishes this many bench.tick events a second */
+    int threads;    /* hub threads sharing the connections (1 … 8) */
 } hub_options;
 
 /* Start the hub thread and register it as the events listener (events_set_listener). */
@@ -82,6 +83,8 @@ typedef struct hub_stats {
     int64_t last_id;
     int64_t delivered; /* frames fully written */
     int64_t slow_closed, dead_dropped, dropped_events;
+    int64_t passes; /* fan-out passes over the connections */
+    int64_t writes; /* sendmsg calls that carried event frames */
 } hub_stats;
 void hub_get_stats(hub *h, hub_stats *out);
 
