@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define INBOUND_MAX 100000 /* events waiting for the dispatcher; past it they are dropped */
+#define HUB_CHUNK 262144   /* frames are packed into chunks of this size (ring.h) */
 
 static hub *running;
 
@@ -152,11 +153,25 @@ void hub_get_stats(hub *h, hub_stats *out)
         out->dead_dropped += __atomic_load_n(&n->dead_dropped, __ATOMIC_RELAXED);
         out->passes += __atomic_load_n(&n->passes, __ATOMIC_RELAXED);
         out->writes += __atomic_load_n(&n->writes, __ATOMIC_RELAXED);
+        out->full += __atomic_load_n(&n->full, __ATOMIC_RELAXED);
     }
 }
 
-/* One event as a text frame: {"id":…,"type":…,"data":…,"at":…}. */
-static uint8_t *encode(const inbound *ev, size_t *len)
+/* Room for `need` bytes in the chunk being filled (a new one when it is full), or NULL: then
+ * the frame gets its own allocation (large frames, or out of memory). */
+static ring_chunk *chunk_for(hub *h, size_t need)
+{
+    if (need > HUB_CHUNK / 4) return NULL;
+    if (h->chunk && h->chunk->cap - h->chunk->used >= need) return h->chunk;
+    ring_chunk_unref(h->chunk);
+    h->chunk = ring_chunk_new(HUB_CHUNK);
+    return h->chunk;
+}
+
+/* One event as a text frame: {"id":…,"type":…,"data":…,"at":…}, packed after the previous one
+ * in the current chunk. Returns the frame and sets *len and *chunk (a reference, or NULL when
+ * the frame is its own malloc); NULL when out of memory. */
+static uint8_t *encode(hub *h, const inbound *ev, size_t *len, ring_chunk **chunk)
 {
     char head[96], tail[48], iso[32];
     clock_iso8601(ev->at_ms, iso, sizeof iso);
@@ -164,9 +179,17 @@ static uint8_t *encode(const inbound *ev, size_t *len)
                       ev->type);
     int tl = snprintf(tail, sizeof tail, ",\"at\":\"%s\"}", iso);
     size_t dl = strlen(ev->data), payload = (size_t)hl + dl + (size_t)tl;
-    uint8_t *frame = malloc(10 + payload);
-    if (!frame) return NULL;
-    size_t fh = ws_text_header(frame, payload);
+    uint8_t hdr[10];
+    size_t fh = ws_text_header(hdr, payload);
+    uint8_t *frame;
+    if ((*chunk = chunk_for(h, fh + payload))) {
+        frame = (*chunk)->data + (*chunk)->used;
+        (*chunk)->used += fh + payload;
+        __atomic_add_fetch(&(*chunk)->refs, 1, __ATOMIC_RELAXED);
+    } else if (!(frame = malloc(fh + payload))) {
+        return NULL;
+    }
+    memcpy(frame, hdr, fh);
     memcpy(frame + fh, head, (size_t)hl);
     memcpy(frame + fh + hl, ev->data, dl);
     memcpy(frame + fh + hl + dl, tail, (size_t)tl);
@@ -240,8 +263,9 @@ int hub_dispatch(hub *h, store *db)
             memset(&tag, 0, sizeof tag); /* agent-side only */
         }
         size_t len = 0;
-        uint8_t *frame = encode(in, &len); /* NULL (out of memory): a hole nobody is sent */
-        ring_event *ev = ring_event_new(in->id, &tag, frame, len);
+        ring_chunk *chunk = NULL;
+        uint8_t *frame = encode(h, in, &len, &chunk); /* NULL (out of memory): a hole */
+        ring_event *ev = ring_event_new(in->id, &tag, frame, len, chunk);
         if (ev) {
             hand_out(h, ev);
             ring_event_unref(ev);
@@ -336,10 +360,11 @@ void hub_stop(hub *h)
     hub_get_stats(h, &st);
     if (st.passes)
         log_info("stream: %" PRId64 " frames delivered in %" PRId64 " writes over %" PRId64
-                 " passes (%d threads); %" PRId64 " slow consumers closed, %" PRId64
-                 " dead peers dropped, %" PRId64 " events dropped",
-                 st.delivered, st.writes, st.passes, h->nshards, st.slow_closed, st.dead_dropped,
-                 st.dropped_events);
+                 " passes (%d threads); %" PRId64 " writes found the socket full; %" PRId64
+                 " slow consumers closed, %" PRId64 " dead peers dropped, %" PRId64
+                 " events dropped",
+                 st.delivered, st.writes, st.passes, h->nshards, st.full, st.slow_closed,
+                 st.dead_dropped, st.dropped_events);
 }
 
 void hub_free(hub *h)
@@ -353,6 +378,7 @@ void hub_free(hub *h)
     }
     for (int i = 0; i < h->nshards; i++)
         shard_fini(&h->shards[i]);
+    ring_chunk_unref(h->chunk);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }

@@ -85,6 +85,7 @@ typedef struct hub_stats {
     int64_t slow_closed, dead_dropped, dropped_events;
     int64_t passes; /* fan-out passes over the connections */
     int64_t writes; /* sendmsg calls that carried event frames */
+    int64_t full;   /* writes that found the socket full */
 } hub_stats;
 void hub_get_stats(hub *h, hub_stats *out);
 

@@ -22,6 +22,7 @@
 #include "../store/store.h"
 
 #include <pthread.h>
+#include <sys/uio.h>
 
 #define HUB_MAX_SHARDS 8
 
@@ -54,7 +55,8 @@ typedef struct conn {
     int64_t blocked_at; /* ring.last when it last fell behind; 0 when caught up */
     uint8_t intro[72];  /* "ready"/"resync" frame, sent before any event */
     uint8_t intro_len, intro_off;
-    int writable; /* no EAGAIN since the last EPOLLOUT */
+    int writable;  /* no EAGAIN since the last EPOLLOUT */
+    int out_armed; /* EPOLLOUT is in the epoll interest (only while not writable) */
     int pinged;   /* a ping is out since the last sweep */
     int dead;     /* queued for release */
     int64_t last_ping_ms, deadline_ms, recheck_at_ms;
@@ -67,8 +69,26 @@ typedef struct shard_counters {
     int64_t delivered, slow_closed, dead_dropped;
     int64_t passes; /* fan-out passes over the connections */
     int64_t writes; /* sendmsg calls that carried event frames */
+    int64_t full;   /* of which found the socket full (the rest waits for EPOLLOUT) */
     int connections;
 } shard_counters;
+
+#define WRITE_IOV 64 /* iovecs per writev: runs of adjacent frames, so usually one or two */
+#define WRITE_FRAMES 1024 /* frames per writev at most */
+
+/* One frame of a write: an event's (id) or the intro (id 0), and its bytes in the write. */
+typedef struct seg {
+    int64_t id;
+    size_t len;
+} seg;
+
+/* What one sendmsg carries: frames (segs) and the iovecs they were merged into. */
+typedef struct batch {
+    struct iovec iov[WRITE_IOV];
+    seg segs[WRITE_FRAMES + 1];
+    int niov, nseg;
+    size_t bytes;
+} batch;
 
 typedef struct shard {
     struct hub *h;
@@ -93,6 +113,7 @@ typedef struct shard {
     int fan_out_again; /* events arrived during the last pass */
     int64_t next_sweep_ms;
     shard_counters n; /* fields read atomically */
+    batch batch;      /* scratch for write_conn */
 } shard;
 
 struct hub {
@@ -107,6 +128,7 @@ struct hub {
     int lost;
     int stopping;
 
+    ring_chunk *chunk; /* the dispatcher's: frames are packed into it */
     int nshards;
     int64_t dropped_events; /* atomic */
     shard shards[HUB_MAX_SHARDS];

@@ -3,11 +3,35 @@
 
 #include <stdlib.h>
 
-ring_event *ring_event_new(int64_t id, const audience_tag *tag, uint8_t *frame, size_t len)
+ring_chunk *ring_chunk_new(size_t cap)
+{
+    ring_chunk *ch = malloc(sizeof *ch + cap);
+    if (!ch) return NULL;
+    ch->refs = 1;
+    ch->cap = cap;
+    ch->used = 0;
+    return ch;
+}
+
+void ring_chunk_unref(ring_chunk *ch)
+{
+    if (ch && __atomic_sub_fetch(&ch->refs, 1, __ATOMIC_ACQ_REL) == 0) free(ch);
+}
+
+static void release_frame(uint8_t *frame, ring_chunk *chunk)
+{
+    if (chunk)
+        ring_chunk_unref(chunk);
+    else
+        free(frame);
+}
+
+ring_event *ring_event_new(int64_t id, const audience_tag *tag, uint8_t *frame, size_t len,
+                           ring_chunk *chunk)
 {
     ring_event *ev = malloc(sizeof *ev);
     if (!ev) {
-        free(frame);
+        release_frame(frame, chunk);
         return NULL;
     }
     ev->refs = 1;
@@ -15,6 +39,7 @@ ring_event *ring_event_new(int64_t id, const audience_tag *tag, uint8_t *frame, 
     ev->tag = *tag;
     ev->frame = frame;
     ev->len = frame ? len : 0;
+    ev->chunk = chunk;
     return ev;
 }
 
@@ -26,7 +51,7 @@ void ring_event_ref(ring_event *ev)
 void ring_event_unref(ring_event *ev)
 {
     if (!ev || __atomic_sub_fetch(&ev->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
-    free(ev->frame);
+    release_frame(ev->frame, ev->chunk);
     free(ev);
 }
 

@@ -12,17 +12,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Frames are packed back to back into chunks, so the frames of consecutive events are
+ * adjacent in memory and a connection that hears them all is sent one contiguous run (one
+ * iovec, one copy in the kernel) whatever the number of events. A chunk lives while an event
+ * in it does. */
+typedef struct ring_chunk {
+    int refs; /* atomic: the events in it, and the packer while it fills it */
+    size_t cap, used;
+    uint8_t data[];
+} ring_chunk;
+
+/* A new chunk of `cap` bytes with one reference, or NULL. */
+ring_chunk *ring_chunk_new(size_t cap);
+void ring_chunk_unref(ring_chunk *ch);
+
 typedef struct ring_event {
     int refs; /* atomic */
     int64_t id;
     audience_tag tag;
-    uint8_t *frame; /* NULL: a hole nobody is sent (encoding failed) */
+    uint8_t *frame;    /* NULL: a hole nobody is sent (encoding failed) */
     size_t len;
+    ring_chunk *chunk; /* holds frame (a reference), or NULL when frame is its own malloc */
 } ring_event;
 
-/* A new event with one reference; takes `frame` (may be NULL). NULL when out of memory (then
- * frame is freed). */
-ring_event *ring_event_new(int64_t id, const audience_tag *tag, uint8_t *frame, size_t len);
+/* A new event with one reference; takes `frame` (may be NULL) and the caller's reference to
+ * `chunk` (may be NULL: then frame is its own allocation). NULL when out of memory (then both
+ * are released). */
+ring_event *ring_event_new(int64_t id, const audience_tag *tag, uint8_t *frame, size_t len,
+                           ring_chunk *chunk);
 void ring_event_ref(ring_event *ev);
 /* Drop a reference; the last one frees the event. NULL is allowed. */
 void ring_event_unref(ring_event *ev);

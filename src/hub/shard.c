@@ -21,7 +21,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define WRITE_IOV 256       /* frames per writev (more when a client is behind) */
 #define WRITE_BYTES 262144  /* bytes per writev */
 #define CLOSE_GRACE_MS 5000 /* a closing connection is released after this at the latest */
 #define SWEEP_MS 500        /* keepalive and deadline sweep */
@@ -63,6 +62,23 @@ static void release_dead(shard *s)
     }
 }
 
+/* Interest in EPOLLOUT is armed only while a connection waits for room: with it always on,
+ * every ACK from the peer (edge-triggered) would be an event for this thread. */
+static void watch(shard *s, conn *c, int out)
+{
+    if (c->out_armed == out) return;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (out ? EPOLLOUT : 0),
+                             .data.ptr = c};
+    if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0) c->out_armed = out;
+}
+
+/* The socket is full (or wslay has output waiting): wait for EPOLLOUT. */
+static void blocked(shard *s, conn *c)
+{
+    c->writable = 0;
+    watch(s, c, 1);
+}
+
 static void start_close(shard *s, conn *c, uint16_t code, const char *reason)
 {
     if (ws_conn_closing(c->ws)) return;
@@ -81,53 +97,59 @@ static void set_intro(conn *c, const char *type, int64_t id)
     c->intro_off = 0;
 }
 
-/* Account `r` written bytes against the frames of iov (intro when ids[k] == 0). */
-static void consume(shard *s, conn *c, const struct iovec *iov, const int64_t *ids, int n, size_t r)
+static void batch_add(batch *b, int64_t id, const uint8_t *p, size_t len)
+{
+    struct iovec *last = b->niov ? &b->iov[b->niov - 1] : NULL;
+    if (last && (const uint8_t *)last->iov_base + last->iov_len == p)
+        last->iov_len += len; /* adjacent in its chunk: one run */
+    else
+        b->iov[b->niov++] = (struct iovec){(void *)p, len};
+    b->segs[b->nseg++] = (seg){id, len};
+    b->bytes += len;
+}
+
+/* Account `r` written bytes against the frames of the batch. */
+static void consume(shard *s, conn *c, const batch *b, size_t r)
 {
     int64_t done = 0;
-    for (int k = 0; k < n && r > 0; k++) {
-        size_t take = r < iov[k].iov_len ? r : iov[k].iov_len;
+    for (int k = 0; k < b->nseg && r > 0; k++) {
+        size_t take = r < b->segs[k].len ? r : b->segs[k].len;
         r -= take;
-        if (!ids[k]) {
+        if (!b->segs[k].id) {
             c->intro_off = (uint8_t)(c->intro_off + take);
-        } else if (take == iov[k].iov_len) {
-            c->cursor = ids[k] + 1;
+        } else if (take == b->segs[k].len) {
+            c->cursor = b->segs[k].id + 1;
             c->offset = 0;
             done++;
         } else {
-            c->cursor = ids[k];
+            c->cursor = b->segs[k].id;
             c->offset += take;
         }
     }
     if (done) __atomic_add_fetch(&s->n.delivered, done, __ATOMIC_RELAXED);
 }
 
-/* Fill iov with the intro and the frames from the cursor that c may hear. Sets *end to the id
- * after the last event looked at. Returns the iov count; 0 means nothing is due, and then the
- * cursor may move past events it does not hear. */
-static int gather(shard *s, conn *c, struct iovec *iov, int64_t *ids, size_t *bytes, int64_t *end)
+/* Fill the batch with the intro and the frames from the cursor that c may hear. Sets *end to
+ * the id after the last event looked at. Returns the frame count; 0 means nothing is due, and
+ * then the cursor may move past events it does not hear. */
+static int gather(shard *s, conn *c, batch *b, int64_t *end)
 {
-    int n = 0;
-    *bytes = 0;
-    if (c->intro_off < c->intro_len) {
-        iov[n].iov_base = c->intro + c->intro_off;
-        iov[n].iov_len = (size_t)(c->intro_len - c->intro_off);
-        ids[n++] = 0;
-        *bytes += iov[0].iov_len;
-    }
+    b->niov = b->nseg = 0;
+    b->bytes = 0;
+    if (c->intro_off < c->intro_len)
+        batch_add(b, 0, c->intro + c->intro_off, (size_t)(c->intro_len - c->intro_off));
     int64_t id = c->cursor;
     size_t off = c->offset;
-    for (; id <= s->ring.last && n < WRITE_IOV && *bytes < WRITE_BYTES; id++, off = 0) {
+    for (; id <= s->ring.last && b->nseg < WRITE_FRAMES && b->niov < WRITE_IOV &&
+           b->bytes < WRITE_BYTES;
+         id++, off = 0) {
         const ring_event *ev = ring_get(&s->ring, id);
         if (!ev) break; /* fell out of the ring: caught by check_slow */
         if (!ev->frame || (!off && !audience_hears(&c->who, &ev->tag))) continue;
-        iov[n].iov_base = ev->frame + off;
-        iov[n].iov_len = ev->len - off;
-        ids[n++] = id;
-        *bytes += ev->len - off;
+        batch_add(b, id, ev->frame + off, ev->len - off);
     }
     *end = id;
-    return n;
+    return b->nseg;
 }
 
 /* Close a connection that has fallen too far behind or out of the ring. */
@@ -146,28 +168,24 @@ static int check_slow(shard *s, conn *c)
 static void write_closing(shard *s, conn *c)
 {
     if (c->offset || (c->intro_off && c->intro_off < c->intro_len)) {
-        struct iovec iov[2];
-        int64_t ids[2];
-        int n = 0;
+        batch b = {.niov = 0};
         const ring_event *ev = c->offset ? ring_get(&s->ring, c->cursor) : NULL;
         if (c->intro_off < c->intro_len) {
-            iov[n] = (struct iovec){c->intro + c->intro_off, (size_t)(c->intro_len - c->intro_off)};
-            ids[n++] = 0;
+            batch_add(&b, 0, c->intro + c->intro_off, (size_t)(c->intro_len - c->intro_off));
         } else if (ev) {
-            iov[n] = (struct iovec){ev->frame + c->offset, ev->len - c->offset};
-            ids[n++] = ev->id;
+            batch_add(&b, ev->id, ev->frame + c->offset, ev->len - c->offset);
         } else {
             kill_conn(s, c); /* the rest of the frame is gone: nothing sane to send */
             return;
         }
-        ssize_t r = ws_conn_writev(c->ws, iov, n);
+        ssize_t r = ws_conn_writev(c->ws, b.iov, b.niov);
         if (r < 0) {
             kill_conn(s, c);
             return;
         }
-        consume(s, c, iov, ids, n, (size_t)r);
-        if ((size_t)r < iov[0].iov_len) {
-            c->writable = 0;
+        consume(s, c, &b, (size_t)r);
+        if ((size_t)r < b.bytes) {
+            blocked(s, c);
             return;
         }
         ws_conn_set_mid_frame(c->ws, 0);
@@ -175,7 +193,7 @@ static void write_closing(shard *s, conn *c)
     if (ws_conn_flush(c->ws) < 0 || ws_conn_done(c->ws))
         kill_conn(s, c);
     else if (ws_conn_want_write(c->ws))
-        c->writable = 0;
+        blocked(s, c);
 }
 
 /* Write what is due to one connection until its socket is full or it has caught up. */
@@ -190,27 +208,25 @@ static void write_conn(shard *s, conn *c)
         write_closing(s, c);
         return;
     }
-    struct iovec iov[WRITE_IOV + 1];
-    int64_t ids[WRITE_IOV + 1];
+    batch *b = &s->batch;
     for (;;) {
-        size_t bytes;
         int64_t end;
-        int n = gather(s, c, iov, ids, &bytes, &end);
-        if (!n) {
+        if (!gather(s, c, b, &end)) {
             if (end > c->cursor) c->cursor = end, c->offset = 0;
             c->blocked_at = 0;
             break;
         }
-        ssize_t r = ws_conn_writev(c->ws, iov, n);
+        ssize_t r = ws_conn_writev(c->ws, b->iov, b->niov);
         if (r < 0) {
             kill_conn(s, c);
             return;
         }
         __atomic_add_fetch(&s->n.writes, 1, __ATOMIC_RELAXED);
-        consume(s, c, iov, ids, n, (size_t)r);
+        consume(s, c, b, (size_t)r);
         ws_conn_set_mid_frame(c->ws, c->offset || (c->intro_off && c->intro_off < c->intro_len));
-        if ((size_t)r < bytes) {
-            c->writable = 0;
+        if ((size_t)r < b->bytes) {
+            blocked(s, c);
+            __atomic_add_fetch(&s->n.full, 1, __ATOMIC_RELAXED);
             if (!c->blocked_at) c->blocked_at = s->ring.last;
             check_slow(s, c);
             return;
@@ -220,7 +236,7 @@ static void write_conn(shard *s, conn *c)
     if (ws_conn_flush(c->ws) < 0)
         kill_conn(s, c);
     else if (ws_conn_want_write(c->ws))
-        c->writable = 0;
+        blocked(s, c);
 }
 
 static void on_socket(shard *s, conn *c, uint32_t events)
@@ -234,7 +250,10 @@ static void on_socket(shard *s, conn *c, uint32_t events)
         if (ws_conn_closing(c->ws) && !c->deadline_ms)
             c->deadline_ms = clock_now_ms() + CLOSE_GRACE_MS;
     }
-    if (events & EPOLLOUT) c->writable = 1;
+    if (events & EPOLLOUT) {
+        c->writable = 1;
+        watch(s, c, 0);
+    }
     if (c->writable) write_conn(s, c);
     if (!c->dead && ws_conn_done(c->ws)) kill_conn(s, c);
 }
@@ -256,7 +275,7 @@ static conn *new_conn(shard *s, attach *a)
         free(c);
         return NULL;
     }
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, a->fd, &ev) < 0) {
         ws_conn_free(c->ws);
         free(c);
