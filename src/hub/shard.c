@@ -111,6 +111,16 @@ static void batch_add(batch *b, int64_t id, const uint8_t *p, size_t len)
 /* Account `r` written bytes against the frames of the batch. */
 static void consume(shard *s, conn *c, const batch *b, size_t r)
 {
+    if (r == b->bytes && b->nseg) { /* all of it: the usual case */
+        int intro = !b->segs[0].id;
+        if (intro) c->intro_off = c->intro_len;
+        if (b->segs[b->nseg - 1].id) {
+            c->cursor = b->segs[b->nseg - 1].id + 1;
+            c->offset = 0;
+        }
+        __atomic_add_fetch(&s->n.delivered, b->nseg - intro, __ATOMIC_RELAXED);
+        return;
+    }
     int64_t done = 0;
     for (int k = 0; k < b->nseg && r > 0; k++) {
         size_t take = r < b->segs[k].len ? r : b->segs[k].len;
