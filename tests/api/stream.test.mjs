@@ -79,7 +79,9 @@ describe(`live stream [${backend}]`, () => {
 
     before(async () => {
         server = await startServer({
-            extraArgs: ['--stream-ping-seconds', '1', '--allowed-origins', EXTRA_ORIGIN],
+            // Two hub threads (the default is one): connections are spread over both, so
+            // every test here also covers the hand-over of events between threads.
+            extraArgs: ['--stream-ping-seconds', '1', '--allowed-origins', EXTRA_ORIGIN, '--stream-threads', '2'],
         });
         admin = await server.login('admin');
         agent = await server.login('agent');
@@ -180,7 +182,7 @@ describe(`live stream [${backend}]`, () => {
         }
     });
 
-    // Connections are spread over the hub threads (two by default) and a burst reaches each
+    // Connections are spread over the hub threads (two here) and a burst reaches each
     // socket as several frames in one write (adjacent frames merged): every connection still
     // hears every event once, whole, in id order; a department's staff, whose events are not
     // adjacent in the burst, hear exactly theirs.
