@@ -7,7 +7,10 @@
  *
  *   ws-load --port P --cookie 'sanad_session=…' --token snd_… [--conns 10000] [--rate 1000]
  *           [--duration 20] [--warmup 5] [--sources 4] [--publishers 32] [--line CODE]
- *           [--pid SERVER_PID]
+ *           [--pid SERVER_PID] [--spin N] [--stall K]
+ *
+ * --spin N: poll N times without sleeping before blocking. --stall K: the first K connections
+ * stop reading once open (slow consumers: the server must close them with 1008, not grow).
  *
  * Connections bind to 127.0.0.1 … 127.0.0.<sources> so that many of them do not run out of
  * ephemeral ports. Build: cc -O2 -pthread -o ws-load ws-load.c */
@@ -33,9 +36,9 @@
 #define MAX_CONNECTING 256
 
 static struct {
-    int port, conns, rate, duration, warmup, sources, publishers, pid, spin;
+    int port, conns, rate, duration, warmup, sources, publishers, pid, spin, stall;
     const char *cookie, *token, *origin, *line;
-} opt = {0, 10000, 1000, 20, 5, 4, 32, 0, 0, NULL, NULL, NULL, "bench_line"};
+} opt = {0, 10000, 1000, 20, 5, 4, 32, 0, 0, 0, NULL, NULL, NULL, "bench_line"};
 
 static volatile int phase; /* 0 connecting, 1 warm-up, 2 measuring, 3 draining, 4 done */
 static int64_t published_ok, published_bad, published_measured;
@@ -81,6 +84,7 @@ typedef struct rconn {
     uint8_t *rest; /* an incomplete frame or response kept between reads */
     size_t rest_len;
     int64_t events;
+    int stalled; /* --stall: stopped reading once open (a slow consumer for the server) */
 } rconn;
 
 static rconn *rc;
@@ -179,6 +183,7 @@ static void keep_rest(rconn *c, const uint8_t *p, size_t n)
 
 static void on_readable(rconn *c, uint8_t *scratch, size_t cap)
 {
+    if (c->stalled) return;
     for (;;) {
         size_t have = c->rest_len;
         if (have) memcpy(scratch, c->rest, have);
@@ -277,6 +282,7 @@ static void *receivers(void *arg)
             int was = c->state;
             if (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(c, scratch, cap);
             if (was == 1 && c->state == 2) {
+                c->stalled = (int)evs[k].data.u32 < opt.stall;
                 connecting--;
                 if (++open_n == opt.conns) {
                     printf("connections:     %d open in %.1f s\n", open_n,
@@ -446,6 +452,8 @@ static void parse_args(int argc, char **argv)
             opt.pid = num(v);
         else if (!strcmp(k, "--spin"))
             opt.spin = num(v);
+        else if (!strcmp(k, "--stall"))
+            opt.stall = num(v);
         else if (!strcmp(k, "--cookie"))
             opt.cookie = v;
         else if (!strcmp(k, "--token"))
@@ -491,7 +499,7 @@ int main(int argc, char **argv)
     pthread_join(rt, NULL);
 
     if (!opt.publishers) published_measured = (int64_t)opt.rate * opt.duration;
-    int64_t expected = published_measured * opt.conns;
+    int64_t expected = published_measured * (opt.conns - opt.stall);
     if (opt.publishers)
         printf("published:       %lld contacts in %d s measured (%.0f/s; %lld failed)\n",
                (long long)published_measured, opt.duration,
@@ -508,7 +516,7 @@ int main(int argc, char **argv)
            pct(0.50), pct(0.90), pct(0.99), pct(0.999), (long long)hist_n);
     int64_t all = 0;
     int64_t lo = INT64_MAX, hi = 0;
-    for (int i = 0; i < opt.conns; i++) {
+    for (int i = opt.stall; i < opt.conns; i++) {
         all += rc[i].events;
         if (rc[i].events < lo) lo = rc[i].events;
         if (rc[i].events > hi) hi = rc[i].events;
@@ -516,6 +524,9 @@ int main(int argc, char **argv)
     printf("per connection:  %lld..%lld events over the run; %lld dropped connections; %lld "
            "pings answered\n",
            (long long)lo, (long long)hi, (long long)lost_conns, (long long)pings_answered);
+    if (opt.stall)
+        printf("stalled:         %d connections stopped reading once open (not counted above)\n",
+               opt.stall);
     if (opt.pid)
         printf("server RSS:      %.1f MB with the connections idle, %.1f MB under load, peak %.1f "
                "MB\n",
