@@ -7,9 +7,11 @@
  *
  *   ws-load --port P --cookie 'sanad_session=…' --token snd_… [--conns 10000] [--rate 1000]
  *           [--duration 20] [--warmup 5] [--sources 4] [--publishers 32] [--line CODE]
- *           [--pid SERVER_PID] [--spin N] [--stall K]
+ *           [--pid SERVER_PID] [--nap-us U] [--spin N] [--stall K]
  *
- * --spin N: poll N times without sleeping before blocking. --stall K: the first K connections
+ * --nap-us U: once open, nap U µs after a poll that found few sockets ready instead of blocking
+ * in epoll_wait (so the server's sends do not each wake this thread). --spin N: poll N times
+ * without sleeping before blocking. --stall K: the first K connections
  * stop reading once open (slow consumers: the server must close them with 1008, not grow).
  *
  * Connections bind to 127.0.0.1 … 127.0.0.<sources> so that many of them do not run out of
@@ -34,11 +36,12 @@
 #define HIST_US 100                     /* histogram bucket width */
 #define HIST_N (60 * 1000000 / HIST_US) /* up to 60 s */
 #define MAX_CONNECTING 256
+#define NAP_BELOW 64 /* a poll that found fewer ready sockets is followed by a nap (--nap-us) */
 
 static struct {
-    int port, conns, rate, duration, warmup, sources, publishers, pid, spin, stall;
+    int port, conns, rate, duration, warmup, sources, publishers, pid, spin, stall, nap_us;
     const char *cookie, *token, *origin, *line;
-} opt = {0, 10000, 1000, 20, 5, 4, 32, 0, 0, 0, NULL, NULL, NULL, "bench_line"};
+} opt = {0, 10000, 1000, 20, 5, 4, 32, 0, 0, 0, 0, NULL, NULL, NULL, "bench_line"};
 
 static volatile int phase; /* 0 connecting, 1 warm-up, 2 measuring, 3 draining, 4 done */
 static int64_t published_ok, published_bad, published_measured;
@@ -262,9 +265,20 @@ static void *receivers(void *arg)
             start_connect(epfd, next++);
             connecting++;
         }
-        /* Poll without sleeping while data keeps coming (opt.spin empty polls in a row):
-         * a receiver that sleeps between reads makes every send of the server wake it. */
-        int n = epoll_wait(epfd, evs, 1024, idle < opt.spin ? 0 : 100);
+        /* A receiver blocked in epoll_wait is woken by every send of the server while it keeps
+         * up (a wake-up and a context switch each: a quarter of the hub's CPU in a profile).
+         * Once open, it naps opt.nap_us between polls that found little (data waits at most
+         * that long: counted in the latency), or polls without sleeping (opt.spin). */
+        int n;
+        if (phase >= 1 && opt.nap_us && !opt.spin) {
+            n = epoll_wait(epfd, evs, 1024, 0);
+            if (n < NAP_BELOW) {
+                struct timespec nap = {0, (long)opt.nap_us * 1000};
+                nanosleep(&nap, NULL);
+            }
+        } else {
+            n = epoll_wait(epfd, evs, 1024, idle < opt.spin ? 0 : 100);
+        }
         idle = n > 0 ? 0 : idle + 1;
         for (int k = 0; k < n; k++) {
             rconn *c = &rc[evs[k].data.u32];
@@ -454,6 +468,8 @@ static void parse_args(int argc, char **argv)
             opt.spin = num(v);
         else if (!strcmp(k, "--stall"))
             opt.stall = num(v);
+        else if (!strcmp(k, "--nap-us"))
+            opt.nap_us = num(v);
         else if (!strcmp(k, "--cookie"))
             opt.cookie = v;
         else if (!strcmp(k, "--token"))
