@@ -316,7 +316,8 @@ int hub_start(const hub_options *opt, hub **out, sn_err *e)
     if (!h) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     h->opt = *opt;
     if (h->opt.queue_limit >= h->opt.ring_size) h->opt.queue_limit = h->opt.ring_size - 1;
-    h->nshards = opt->threads < 1 ? 1 : opt->threads > HUB_MAX_SHARDS ? HUB_MAX_SHARDS : opt->threads;
+    h->nshards = opt->threads < 1 ? 1 : opt->threads;
+    if (h->nshards > HUB_MAX_SHARDS) h->nshards = HUB_MAX_SHARDS;
     pthread_mutex_init(&h->lock, NULL);
     h->next_id = clock_now_ms() * 1000;
     int rc = 0;

@@ -26,8 +26,8 @@
  * they keep increasing across restarts and a `since` from before a restart asks for a resync.
  *
  * Each connection's queue is a cursor into its thread's ring (frames encoded once, written to
- * every socket with writev; no copy per connection). Bounds: a client whose socket stops taking data
- * and that falls `queue_limit` events behind is closed with 1008 "slow consumer"; one silent
+ * every socket with writev; no copy per connection). Bounds: a client whose socket stops taking
+ * data and that falls `queue_limit` events behind is closed with 1008 "slow consumer"; one silent
  * for a ping interval after a ping is dropped; the inbound list is capped (past it events are
  * dropped and every client is told to resync). Every `recheck_ms` each connection's session or
  * API token is checked again: after a logout, a disabled user, an expired session or a revoked

@@ -57,8 +57,8 @@ typedef struct conn {
     uint8_t intro_len, intro_off;
     int writable;  /* no EAGAIN since the last EPOLLOUT */
     int out_armed; /* EPOLLOUT is in the epoll interest (only while not writable) */
-    int pinged;   /* a ping is out since the last sweep */
-    int dead;     /* queued for release */
+    int pinged;    /* a ping is out since the last sweep */
+    int dead;      /* queued for release */
     int64_t last_ping_ms, deadline_ms, recheck_at_ms;
     int index; /* in shard.conns */
     struct conn *next_dead;
@@ -73,7 +73,7 @@ typedef struct shard_counters {
     int connections;
 } shard_counters;
 
-#define WRITE_IOV 64 /* iovecs per writev: runs of adjacent frames, so usually one or two */
+#define WRITE_IOV 64      /* iovecs per writev: runs of adjacent frames, so usually one or two */
 #define WRITE_FRAMES 1024 /* frames per writev at most */
 
 /* One frame of a write: an event's (id) or the intro (id 0), and its bytes in the write. */
@@ -100,7 +100,7 @@ typedef struct shard {
     pthread_mutex_t lock; /* guards pending, reset and attaches */
     ring_event **pending; /* from the dispatcher, in id order */
     int npending, pending_cap;
-    int reset;            /* events were lost: forget the ring, ids restart at reset_to */
+    int reset; /* events were lost: forget the ring, ids restart at reset_to */
     int64_t reset_to;
     attach *attaches;
 

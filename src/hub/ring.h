@@ -30,7 +30,7 @@ typedef struct ring_event {
     int refs; /* atomic */
     int64_t id;
     audience_tag tag;
-    uint8_t *frame;    /* NULL: a hole nobody is sent (encoding failed) */
+    uint8_t *frame; /* NULL: a hole nobody is sent (encoding failed) */
     size_t len;
     ring_chunk *chunk; /* holds frame (a reference), or NULL when frame is its own malloc */
 } ring_event;

@@ -156,8 +156,8 @@ static int gather(shard *s, conn *c, batch *b, int64_t *end)
      * a division per event, and ask the audience only for filtered listeners. */
     int filtered = c->who.departments_only, slot = (int)(id % rg->size);
     size_t off = c->offset;
-    for (; id <= rg->last && b->nseg < WRITE_FRAMES && b->niov < WRITE_IOV &&
-           b->bytes < WRITE_BYTES;
+    for (;
+         id <= rg->last && b->nseg < WRITE_FRAMES && b->niov < WRITE_IOV && b->bytes < WRITE_BYTES;
          id++, off = 0) {
         const ring_event *ev = rg->slots[slot];
         if (++slot == rg->size) slot = 0;
