@@ -7,7 +7,12 @@
  *
  *   ws-load --port P --cookie 'sanad_session=…' --token snd_… [--conns 10000] [--rate 1000]
  *           [--duration 20] [--warmup 5] [--sources 4] [--publishers 32] [--line CODE]
- *           [--pid SERVER_PID]
+ *           [--pid SERVER_PID] [--nap-us U] [--spin N] [--stall K]
+ *
+ * --nap-us U: once open, nap U µs after a poll that found few sockets ready instead of blocking
+ * in epoll_wait (so the server's sends do not each wake this thread). --spin N: poll N times
+ * without sleeping before blocking. --stall K: the first K connections
+ * stop reading once open (slow consumers: the server must close them with 1008, not grow).
  *
  * Connections bind to 127.0.0.1 … 127.0.0.<sources> so that many of them do not run out of
  * ephemeral ports. Build: cc -O2 -pthread -o ws-load ws-load.c */
@@ -23,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,11 +36,12 @@
 #define HIST_US 100                     /* histogram bucket width */
 #define HIST_N (60 * 1000000 / HIST_US) /* up to 60 s */
 #define MAX_CONNECTING 256
+#define NAP_BELOW 64 /* a poll that found fewer ready sockets is followed by a nap (--nap-us) */
 
 static struct {
-    int port, conns, rate, duration, warmup, sources, publishers, pid;
+    int port, conns, rate, duration, warmup, sources, publishers, pid, spin, stall, nap_us;
     const char *cookie, *token, *origin, *line;
-} opt = {0, 10000, 1000, 20, 5, 4, 32, 0, NULL, NULL, NULL, "bench_line"};
+} opt = {0, 10000, 1000, 20, 5, 4, 32, 0, 0, 0, 0, NULL, NULL, NULL, "bench_line"};
 
 static volatile int phase; /* 0 connecting, 1 warm-up, 2 measuring, 3 draining, 4 done */
 static int64_t published_ok, published_bad, published_measured;
@@ -80,6 +87,7 @@ typedef struct rconn {
     uint8_t *rest; /* an incomplete frame or response kept between reads */
     size_t rest_len;
     int64_t events;
+    int stalled; /* --stall: stopped reading once open (a slow consumer for the server) */
 } rconn;
 
 static rconn *rc;
@@ -103,15 +111,18 @@ static int64_t iso_ms(const char *s)
            (s[21] - '0') * 10 + (s[22] - '0');
 }
 
+/* An event's payload ends with ,"at":"YYYY-MM-DDTHH:MM:SS.mmmZ"} (hub.h): read the timestamp
+ * from the end of the frame instead of searching it; anything else (ready, resync) is not an
+ * event. Counters are this thread's own (no atomics per event). */
+#define AT_TAIL 32 /* "at":"…24 chars…"} */
 static void on_text(rconn *c, const uint8_t *p, size_t n, int64_t t)
 {
-    const char *at = memmem(p, n, "\"at\":\"", 6);
-    if (!at || (size_t)((const uint8_t *)at - p) + 6 + 24 > n) return; /* ready / resync */
+    if (n < AT_TAIL || memcmp(p + n - AT_TAIL, "\"at\":\"", 6) != 0) return;
     c->events++;
-    __atomic_add_fetch(&received, 1, __ATOMIC_RELAXED);
+    received++;
     if (phase != 2) return;
     received_measured++;
-    int64_t lat = t - iso_ms(at + 6) * 1000;
+    int64_t lat = t - iso_ms((const char *)p + n - AT_TAIL + 6) * 1000;
     if (lat < 0) lat = 0;
     if (lat / HIST_US >= HIST_N)
         hist_over++;
@@ -175,6 +186,7 @@ static void keep_rest(rconn *c, const uint8_t *p, size_t n)
 
 static void on_readable(rconn *c, uint8_t *scratch, size_t cap)
 {
+    if (c->stalled) return;
     for (;;) {
         size_t have = c->rest_len;
         if (have) memcpy(scratch, c->rest, have);
@@ -245,7 +257,7 @@ static void *receivers(void *arg)
     int epfd = epoll_create1(0);
     size_t cap = 1 << 20;
     uint8_t *scratch = malloc(cap);
-    int next = 0, connecting = 0, open_n = 0;
+    int next = 0, connecting = 0, open_n = 0, idle = 0;
     struct epoll_event evs[1024];
     int64_t t0 = now_us();
     while (phase < 4) {
@@ -253,7 +265,21 @@ static void *receivers(void *arg)
             start_connect(epfd, next++);
             connecting++;
         }
-        int n = epoll_wait(epfd, evs, 1024, 100);
+        /* A receiver blocked in epoll_wait is woken by every send of the server while it keeps
+         * up (a wake-up and a context switch each: a quarter of the hub's CPU in a profile).
+         * Once open, it naps opt.nap_us between polls that found little (data waits at most
+         * that long: counted in the latency), or polls without sleeping (opt.spin). */
+        int n;
+        if (phase >= 1 && opt.nap_us && !opt.spin) {
+            n = epoll_wait(epfd, evs, 1024, 0);
+            if (n < NAP_BELOW) {
+                struct timespec nap = {0, (long)opt.nap_us * 1000};
+                nanosleep(&nap, NULL);
+            }
+        } else {
+            n = epoll_wait(epfd, evs, 1024, idle < opt.spin ? 0 : 100);
+        }
+        idle = n > 0 ? 0 : idle + 1;
         for (int k = 0; k < n; k++) {
             rconn *c = &rc[evs[k].data.u32];
             if (c->state == 3) continue;
@@ -270,6 +296,7 @@ static void *receivers(void *arg)
             int was = c->state;
             if (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(c, scratch, cap);
             if (was == 1 && c->state == 2) {
+                c->stalled = (int)evs[k].data.u32 < opt.stall;
                 connecting--;
                 if (++open_n == opt.conns) {
                     printf("connections:     %d open in %.1f s\n", open_n,
@@ -390,8 +417,10 @@ static void *publisher(void *arg)
                 due += interval;
             }
         if (due < t - 1000000) due = t - 1000000; /* fell behind by a second: do not burst */
-        int wait = (int)((due - now_us()) / 1000);
-        int n = epoll_wait(epfd, evs, 256, wait < 0 ? 0 : wait > 5 ? 5 : wait);
+        /* Behind schedule means every publisher is busy: sleep until a response comes (a
+         * poll loop here would take a core from the server it measures). */
+        int wait = due <= now_us() ? 5 : (int)((due - now_us()) / 1000);
+        int n = epoll_wait(epfd, evs, 256, wait > 5 ? 5 : wait);
         for (int k = 0; k < n; k++)
             on_response(&ps[evs[k].data.u32]);
     }
@@ -435,6 +464,12 @@ static void parse_args(int argc, char **argv)
             opt.publishers = num(v);
         else if (!strcmp(k, "--pid"))
             opt.pid = num(v);
+        else if (!strcmp(k, "--spin"))
+            opt.spin = num(v);
+        else if (!strcmp(k, "--stall"))
+            opt.stall = num(v);
+        else if (!strcmp(k, "--nap-us"))
+            opt.nap_us = num(v);
         else if (!strcmp(k, "--cookie"))
             opt.cookie = v;
         else if (!strcmp(k, "--token"))
@@ -480,7 +515,7 @@ int main(int argc, char **argv)
     pthread_join(rt, NULL);
 
     if (!opt.publishers) published_measured = (int64_t)opt.rate * opt.duration;
-    int64_t expected = published_measured * opt.conns;
+    int64_t expected = published_measured * (opt.conns - opt.stall);
     if (opt.publishers)
         printf("published:       %lld contacts in %d s measured (%.0f/s; %lld failed)\n",
                (long long)published_measured, opt.duration,
@@ -497,7 +532,7 @@ int main(int argc, char **argv)
            pct(0.50), pct(0.90), pct(0.99), pct(0.999), (long long)hist_n);
     int64_t all = 0;
     int64_t lo = INT64_MAX, hi = 0;
-    for (int i = 0; i < opt.conns; i++) {
+    for (int i = opt.stall; i < opt.conns; i++) {
         all += rc[i].events;
         if (rc[i].events < lo) lo = rc[i].events;
         if (rc[i].events > hi) hi = rc[i].events;
@@ -505,10 +540,20 @@ int main(int argc, char **argv)
     printf("per connection:  %lld..%lld events over the run; %lld dropped connections; %lld "
            "pings answered\n",
            (long long)lo, (long long)hi, (long long)lost_conns, (long long)pings_answered);
+    if (opt.stall)
+        printf("stalled:         %d connections stopped reading once open (not counted above)\n",
+               opt.stall);
     if (opt.pid)
         printf("server RSS:      %.1f MB with the connections idle, %.1f MB under load, peak %.1f "
                "MB\n",
                rss_idle / 1024.0, rss_load / 1024.0, rss_kb("VmHWM:") / 1024.0);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("load client CPU: %.2f s user + %.2f s system over the whole run; %ld + %ld context "
+           "switches\n",
+           (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_nvcsw,
+           ru.ru_nivcsw);
     (void)all;
     return 0;
 }

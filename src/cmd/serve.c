@@ -61,6 +61,7 @@ int cmd_serve(int argc, char **argv)
         .session_absolute_ms = (int64_t)cfg.session_absolute_hours * 3600000,
         .recheck_ms = cfg.stream_ping_seconds * 1000,
         .bench_rate = cfg.stream_bench_rate,
+        .threads = cfg.stream_threads,
     };
     if (api_init(&shared, &e) < 0 || jobs_start(&shared, &jobs, &e) < 0 ||
         hub_start(&hub_opt, &live, &e) < 0 || email_poller_start(&shared, &mail, &e) < 0 ||

@@ -54,6 +54,9 @@ const config_option config_table[] = {
      "events a stream client that stopped reading may fall behind before it is closed (1008)"},
     {"stream-ping-seconds", INT(stream_ping_seconds), "25", 1, 3600,
      "live-stream keepalive: ping this often; a peer silent for two intervals is dropped"},
+    {"stream-threads", INT(stream_threads), "1", 1, 8,
+     "live-stream hub threads; connections are spread over them. A busy hub thread takes a "
+     "whole core: raise it only where cores are to spare (bench/README.md)"},
     {"stream-bench-rate", INT(stream_bench_rate), "0", 0, 100000,
      "TEST ONLY: publish this many synthetic bench.tick events per second to every live stream "
      "(bench/ws-fanout); 0 = off"},

@@ -36,6 +36,7 @@ typedef struct config {
     int stream_queue_limit;    /* events a blocked stream client may fall behind before closing */
     int stream_ping_seconds;   /* keepalive ping interval; a peer silent for two is dropped */
     int stream_bench_rate;     /* test only: synthetic bench.tick events per second (0: off) */
+    int stream_threads;        /* live-stream hub threads */
     int mail_poll_seconds;     /* IMAP polling interval */
     int64_t mail_max_bytes;    /* largest raw email accepted */
     int64_t attachment_max_bytes; /* largest stored attachment */

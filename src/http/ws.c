@@ -26,6 +26,9 @@ struct ws_conn {
     int eof;          /* the peer closed its side */
     int write_shut;   /* our close frame is out and the write side is shut */
     int close_queued; /* ws_conn_close was called */
+    int dirty; /* wslay may have output queued or have seen a close: ask it (set by reads, pings
+                * and closes; cleared by a flush that finds it idle). Spares the hub's write
+                * path a look into wslay's context per write. */
 };
 
 /* ---- handshake -------------------------------------------------------------------------- */
@@ -263,6 +266,7 @@ void ws_conn_free(ws_conn *c)
 
 int ws_conn_on_readable(ws_conn *c)
 {
+    c->dirty = 1; /* a read may queue a pong or a close, or end reading */
     if (!wslay_event_want_read(c->ctx)) {
         /* Reading is over (close received): drain and notice EOF so the socket is released. */
         char sink[512];
@@ -279,21 +283,30 @@ int ws_conn_on_readable(ws_conn *c)
     return WS_OK;
 }
 
+/* Whether wslay has seen or sent a close, or stopped reading (see ws_conn_closing). */
+static int wslay_closing(const ws_conn *c)
+{
+    return wslay_event_get_close_received(c->ctx) || wslay_event_get_close_sent(c->ctx) ||
+           !wslay_event_get_read_enabled(c->ctx);
+}
+
 int ws_conn_flush(ws_conn *c)
 {
-    if (c->mid_frame || c->write_shut) return WS_OK;
+    if (c->mid_frame || c->write_shut || !c->dirty) return WS_OK;
     if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) return WS_ERROR;
-    if (wslay_event_get_close_sent(c->ctx) && !wslay_event_want_write(c->ctx)) {
+    int idle = !wslay_event_want_write(c->ctx);
+    if (wslay_event_get_close_sent(c->ctx) && idle) {
         shutdown(c->fd, SHUT_WR);
         c->write_shut = 1;
     }
+    if (idle && !c->close_queued && !wslay_closing(c)) c->dirty = 0;
     return WS_OK;
 }
 
 ssize_t ws_conn_writev(ws_conn *c, const struct iovec *iov, int n)
 {
     if (ws_conn_closing(c) && !c->mid_frame) return 0;
-    if (!c->mid_frame && wslay_event_want_write(c->ctx)) {
+    if (!c->mid_frame && c->dirty && wslay_event_want_write(c->ctx)) {
         if (ws_conn_flush(c) < 0) return WS_ERROR;
         if (wslay_event_want_write(c->ctx)) return 0;
     }
@@ -312,12 +325,13 @@ void ws_conn_set_mid_frame(ws_conn *c, int mid)
 
 int ws_conn_want_write(const ws_conn *c)
 {
-    return !c->write_shut && wslay_event_want_write(c->ctx);
+    return !c->write_shut && c->dirty && wslay_event_want_write(c->ctx);
 }
 
 int ws_conn_ping(ws_conn *c)
 {
     struct wslay_event_msg msg = {WSLAY_PING, NULL, 0};
+    c->dirty = 1;
     return wslay_event_queue_msg(c->ctx, &msg) == 0 ? WS_OK : WS_ERROR;
 }
 
@@ -326,6 +340,7 @@ int ws_conn_close(ws_conn *c, uint16_t code, const char *reason)
     size_t len = reason ? strlen(reason) : 0;
     if (len > 123) len = 123;
     c->close_queued = 1;
+    c->dirty = 1;
     return wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, len) == 0 ? WS_OK
                                                                                     : WS_ERROR;
 }
@@ -334,8 +349,7 @@ int ws_conn_closing(const ws_conn *c)
 {
     /* wslay reports a close only once sent or received; ours is tracked from when it is queued.
      * A protocol error makes wslay queue a close and stop reading. */
-    return c->close_queued || wslay_event_get_close_received(c->ctx) ||
-           wslay_event_get_close_sent(c->ctx) || !wslay_event_get_read_enabled(c->ctx);
+    return c->close_queued || (c->dirty && wslay_closing(c));
 }
 
 int ws_conn_done(const ws_conn *c)

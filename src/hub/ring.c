@@ -1,7 +1,59 @@
-/* ring.c — a fixed array indexed by id modulo its size. */
+/* ring.c — a fixed array of shared events indexed by id modulo its size. */
 #include "ring.h"
 
 #include <stdlib.h>
+
+ring_chunk *ring_chunk_new(size_t cap)
+{
+    ring_chunk *ch = malloc(sizeof *ch + cap);
+    if (!ch) return NULL;
+    ch->refs = 1;
+    ch->cap = cap;
+    ch->used = 0;
+    return ch;
+}
+
+void ring_chunk_unref(ring_chunk *ch)
+{
+    if (ch && __atomic_sub_fetch(&ch->refs, 1, __ATOMIC_ACQ_REL) == 0) free(ch);
+}
+
+static void release_frame(uint8_t *frame, ring_chunk *chunk)
+{
+    if (chunk)
+        ring_chunk_unref(chunk);
+    else
+        free(frame);
+}
+
+ring_event *ring_event_new(int64_t id, const audience_tag *tag, uint8_t *frame, size_t len,
+                           ring_chunk *chunk)
+{
+    ring_event *ev = malloc(sizeof *ev);
+    if (!ev) {
+        release_frame(frame, chunk);
+        return NULL;
+    }
+    ev->refs = 1;
+    ev->id = id;
+    ev->tag = *tag;
+    ev->frame = frame;
+    ev->len = frame ? len : 0;
+    ev->chunk = chunk;
+    return ev;
+}
+
+void ring_event_ref(ring_event *ev)
+{
+    __atomic_add_fetch(&ev->refs, 1, __ATOMIC_RELAXED);
+}
+
+void ring_event_unref(ring_event *ev)
+{
+    if (!ev || __atomic_sub_fetch(&ev->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
+    release_frame(ev->frame, ev->chunk);
+    free(ev);
+}
 
 int ring_init(ring *r, int size, int64_t next_id)
 {
@@ -16,8 +68,8 @@ int ring_init(ring *r, int size, int64_t next_id)
 static void clear(ring *r)
 {
     for (int i = 0; i < r->size; i++) {
-        free(r->slots[i].frame);
-        r->slots[i].frame = NULL;
+        ring_event_unref(r->slots[i]);
+        r->slots[i] = NULL;
     }
 }
 
@@ -29,23 +81,20 @@ void ring_fini(ring *r)
     r->slots = NULL;
 }
 
-void ring_push(ring *r, int64_t id, const audience_tag *tag, uint8_t *frame, size_t len)
+void ring_push(ring *r, ring_event *ev)
 {
-    if (r->last < r->first) r->first = id;
-    ring_event *s = &r->slots[id % r->size];
-    free(s->frame);
-    s->id = id;
-    s->tag = *tag;
-    s->frame = frame;
-    s->len = len;
-    r->last = id;
+    if (r->last < r->first) r->first = ev->id;
+    ring_event **s = &r->slots[ev->id % r->size];
+    ring_event_unref(*s);
+    *s = ev;
+    r->last = ev->id;
     if (r->last - r->first >= r->size) r->first = r->last - r->size + 1;
 }
 
 const ring_event *ring_get(const ring *r, int64_t id)
 {
     if (id < r->first || id > r->last) return NULL;
-    return &r->slots[id % r->size];
+    return r->slots[id % r->size];
 }
 
 void ring_reset(ring *r, int64_t next_id)

@@ -79,7 +79,9 @@ describe(`live stream [${backend}]`, () => {
 
     before(async () => {
         server = await startServer({
-            extraArgs: ['--stream-ping-seconds', '1', '--allowed-origins', EXTRA_ORIGIN],
+            // Two hub threads (the default is one): connections are spread over both, so
+            // every test here also covers the hand-over of events between threads.
+            extraArgs: ['--stream-ping-seconds', '1', '--allowed-origins', EXTRA_ORIGIN, '--stream-threads', '2'],
         });
         admin = await server.login('admin');
         agent = await server.login('agent');
@@ -177,6 +179,78 @@ describe(`live stream [${backend}]`, () => {
         assert.deepEqual(eb.slice(0, ea.length).map((e) => e.id), ids.slice(0, eb.length));
         for (const k of ks) {
             assert.ok(ea.some(createdFor(k.conversation_id)), `a missed ${k.conversation_id}`);
+        }
+    });
+
+    // Connections are spread over the hub threads (two here) and a burst reaches each
+    // socket as several frames in one write (adjacent frames merged): every connection still
+    // hears every event once, whole, in id order; a department's staff, whose events are not
+    // adjacent in the burst, hear exactly theirs.
+    test('a burst of concurrent contacts reaches every connection whole, once and in order', async () => {
+        const kl = await newContact('burst for legal');
+        await ok(agent.post(`/api/v1/conversations/${kl.conversation_id}/escalations`,
+            { department: LEGAL, note: 'burst' }), 201);
+        const conns = [];
+        for (let i = 0; i < 6; i++) {
+            conns.push(await connectReady(i % 2 ? admin : agent));
+        }
+        const legalWs = await connectReady(legal);
+        const ks = [];
+        const notes = [];
+        for (let round = 0; round < 4; round++) {
+            const batch = [];
+            const noteBatch = [];
+            for (let i = 0; i < 10; i++) {
+                batch.push(newContact(`burst ${round}.${i}`));
+                if (i % 3 === 0) {
+                    noteBatch.push(ok(agent.post(`/api/v1/conversations/${kl.conversation_id}/messages`,
+                        { kind: 'note', body: `burst note ${round}.${i}` }), 201));
+                }
+            }
+            ks.push(...(await Promise.all(batch)));
+            notes.push(...(await Promise.all(noteBatch)));
+        }
+        const isNote = (m) => m.type === 'message.created' && m.data?.conversation_id === kl.conversation_id;
+        // Late joiners replaying the burst get it in a few large writes.
+        const since = legalWs.messages[0].id;
+        const legalLate = await connectReady(legal, { since });
+        const agentLate = await connectReady(agent, { since });
+        for (const ws of [legalWs, legalLate]) {
+            await ws.waitFor((c) => c.events().filter(isNote).length >= notes.length, 10_000,
+                `legal hears the ${notes.length} notes`);
+            const ids = ws.events().map((e) => e.id);
+            assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'legal: out of order');
+            assert.equal(new Set(ids).size, ids.length, 'legal: an event twice');
+            assert.ok(ws.events().every((e) => e.data?.conversation_id === kl.conversation_id),
+                `legal heard others' events: ${JSON.stringify(ws.events()).slice(0, 500)}`);
+        }
+        conns.push(agentLate);
+        const want = new Set(ks.map((k) => k.conversation_id));
+        const heardAll = (c) => {
+            const got = new Set(c.events().filter((e) => e.type === 'conversation.created')
+                .map((e) => e.data.conversation_id));
+            return [...want].every((id) => got.has(id));
+        };
+        const seqs = [];
+        for (const ws of conns) {
+            await ws.waitFor(heardAll, 10_000, 'all 40 conversation.created events');
+            const ids = ws.events().map((e) => e.id);
+            for (let i = 1; i < ids.length; i++) {
+                assert.equal(ids[i], ids[i - 1] + 1, `ids not consecutive: ${ids}`);
+            }
+            const created = ws.events().filter((e) => e.type === 'conversation.created').map((e) => e.data.conversation_id);
+            assert.equal(new Set(created).size, created.length, 'an event arrived twice');
+            seqs.push(ws.events().map((e) => `${e.id}:${e.type}:${JSON.stringify(e.data)}`));
+        }
+        // All connections started before the burst: from its first event on, they agree.
+        const firstBurstId = Math.min(...conns.map((ws) => ws.events()
+            .find((e) => e.type === 'conversation.created' && want.has(e.data.conversation_id)).id));
+        const fromBurst = (seq) => seq.filter((s) => Number(s.split(':')[0]) >= firstBurstId);
+        for (const seq of seqs.slice(1)) {
+            assert.deepEqual(fromBurst(seq).slice(0, 40), fromBurst(seqs[0]).slice(0, 40));
+        }
+        for (const ws of [...conns, legalWs, legalLate]) {
+            ws.destroy();
         }
     });
 
