@@ -341,6 +341,7 @@ static void take_attaches(shard *s)
             start_close(s, c, WS_CLOSE_TRY_LATER, "too many live connections");
         } else {
             place(s, c, a->since);
+            write_conn(s, c); /* its intro (and what it missed) now, not at the next event */
         }
         free(a->extra);
         free(a);

@@ -409,3 +409,29 @@ describe(`live stream [${backend}]`, () => {
         assert.equal(ws.closeInfo?.code, 1001);
     });
 });
+
+// With the default settings (pings every 30 s, one hub thread) and nothing published, a new
+// connection still hears its 'ready' at once: the intro is written when the hub takes the
+// connection, not at the next event or ping (the tests above ping every second, which hid that).
+describe(`live stream, default settings [${backend}]`, () => {
+    let server;
+    before(async () => {
+        server = await startServer();
+    });
+    after(async () => {
+        await server?.stop();
+    });
+
+    test('the first message arrives at once', async () => {
+        const admin = await server.login('admin');
+        const started = Date.now();
+        const ws = await openWs(server.url, '/api/v1/stream', { headers: { origin: server.url, cookie: admin.cookie } });
+        try {
+            const first = await ws.next(() => true, 2_000, 'the first message');
+            assert.equal(first.type, 'ready', JSON.stringify(first));
+            assert.ok(Date.now() - started < 2_000);
+        } finally {
+            await ws.close();
+        }
+    });
+});
