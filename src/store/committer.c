@@ -13,6 +13,10 @@ typedef struct unit {
     sn_err *e;
     int rc;
     int done;
+    /* committer_submit: called once the group is over; the unit is then freed here. NULL for
+     * committer_run, whose unit lives on the waiter's stack. */
+    committer_done_fn on_done;
+    void *done_arg;
     struct unit *next;
 } unit;
 
@@ -94,12 +98,27 @@ static void *committer_main(void *arg)
         unit *batch = take_batch(c);
         pthread_mutex_unlock(&c->lock);
         run_group(c, batch);
+        /* Split off the submitted units before waking the waiters of the others. */
+        unit *async = NULL, **tail = &async;
         pthread_mutex_lock(&c->lock);
         for (unit *u = batch, *next; u; u = next) {
             next = u->next;
+            if (u->on_done) {
+                *tail = u;
+                tail = &u->next;
+                continue;
+            }
             u->done = 1; /* u lives on its waiter's stack: do not touch it after this */
         }
+        *tail = NULL;
         pthread_cond_broadcast(&c->done);
+        pthread_mutex_unlock(&c->lock);
+        for (unit *u = async, *next; u; u = next) {
+            next = u->next;
+            u->on_done(u->done_arg, u->rc);
+            free(u);
+        }
+        pthread_mutex_lock(&c->lock);
     }
     pthread_mutex_unlock(&c->lock);
     return NULL;
@@ -144,21 +163,44 @@ void committer_stop(committer *c)
     free(c);
 }
 
+/* Append u to the queue (c->lock held); SN_EUNAVAILABLE once stopping. */
+static int enqueue(committer *c, unit *u)
+{
+    if (c->stopping) return SN_EUNAVAILABLE;
+    if (c->tail)
+        c->tail->next = u;
+    else
+        c->head = u;
+    c->tail = u;
+    pthread_cond_signal(&c->wake);
+    return 0;
+}
+
 int committer_run(committer *c, committer_fn fn, void *arg, sn_err *e)
 {
-    unit u = {fn, arg, e, 0, 0, NULL};
+    unit u = {fn, arg, e, 0, 0, NULL, NULL, NULL};
     pthread_mutex_lock(&c->lock);
-    if (c->stopping) {
+    if (enqueue(c, &u) < 0) {
         pthread_mutex_unlock(&c->lock);
         return sn_fail(e, SN_EUNAVAILABLE, NULL, "shutting down");
     }
-    if (c->tail)
-        c->tail->next = &u;
-    else
-        c->head = &u;
-    c->tail = &u;
-    pthread_cond_signal(&c->wake);
     while (!u.done) pthread_cond_wait(&c->done, &c->lock);
     pthread_mutex_unlock(&c->lock);
     return u.rc;
+}
+
+int committer_submit(committer *c, committer_fn fn, void *arg, sn_err *e, committer_done_fn done,
+                     void *done_arg)
+{
+    unit *u = calloc(1, sizeof *u);
+    if (!u) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    *u = (unit){fn, arg, e, 0, 0, done, done_arg, NULL};
+    pthread_mutex_lock(&c->lock);
+    int rc = enqueue(c, u);
+    pthread_mutex_unlock(&c->lock);
+    if (rc < 0) {
+        free(u);
+        return sn_fail(e, SN_EUNAVAILABLE, NULL, "shutting down");
+    }
+    return 0;
 }

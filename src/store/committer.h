@@ -40,4 +40,14 @@ void committer_stop(committer *c);
 /* Run fn(arg) in the next group; returns fn's result, or SN_EDB when the group failed. */
 int committer_run(committer *c, committer_fn fn, void *arg, sn_err *e);
 
+/* Called on the committer thread once the group holding a submitted unit is over: rc is what
+ * committer_run would have returned (0: committed and durable). Must not block. */
+typedef void (*committer_done_fn)(void *done_arg, int rc);
+/* Queue fn(arg) for the next group and return at once (the caller's thread is free meanwhile);
+ * done(done_arg, rc) follows. fn's arg and e must stay valid until then. Returns 0, or a
+ * negative SN_E* code (shutting down, out of memory) when nothing was queued and done will
+ * not be called. */
+int committer_submit(committer *c, committer_fn fn, void *arg, sn_err *e, committer_done_fn done,
+                     void *done_arg);
+
 #endif
