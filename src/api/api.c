@@ -31,7 +31,7 @@ static int ngroups;
 static unsigned next_group;
 
 static const committer_hooks group_hooks = {events_unit_begin, events_unit_abort, events_flush,
-                                            events_discard};
+                                            events_discard,    events_take,       events_publish};
 
 int api_init(const config *cfg, sn_err *e)
 {

@@ -1,6 +1,7 @@
 /* sqlite.c — the SQLite driver: WAL, foreign keys on, busy timeout, configurable synchronous. */
 #include "driver.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,14 +138,31 @@ static const struct store_ops sqlite_ops = {
     sqlite_col_int,   sqlite_col_text,     sqlite_col_name,    sqlite_changes,
 };
 
+int sqlite_wal_path(store *db, char *out, size_t size)
+{
+    const char *path = sqlite3_db_filename(SQ(db), "main");
+    if (!path || !*path) return SN_EINVALID;
+    int n = snprintf(out, size, "%s-wal", path);
+    return n > 0 && (size_t)n < size ? 0 : SN_EINVALID;
+}
+
 static int valid_synchronous(const char *s)
 {
     return !strcasecmp(s, "FULL") || !strcasecmp(s, "NORMAL") || !strcasecmp(s, "OFF") ||
            !strcasecmp(s, "EXTRA");
 }
 
+/* Process-wide settings, before SQLite initialises: no memory statistics, whose global mutex
+ * every allocation would otherwise take (connections are per thread, SQLITE_OPEN_NOMUTEX). */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int sqlite_store_open(const char *path, const store_options *opt, store **out, sn_err *e)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_setup);
     const char *sync = opt->sqlite_synchronous ? opt->sqlite_synchronous : "FULL";
     if (!valid_synchronous(sync))
         return sn_fail(e, SN_EINVALID, "sqlite-synchronous", "must be FULL, NORMAL or OFF");

@@ -81,6 +81,31 @@ describe(`conversations: concurrent intake on one worker thread [${backend}]`, (
         assert.equal(items.length, 0);
     });
 
+    test('answered means committed: frozen right after the answers, another process reads them all', async () => {
+        const tag = `frozen${Date.now()}`;
+        const posts = [];
+        for (let i = 0; i < 40; i += 1) {
+            posts.push(agent.post('/api/v1/contacts', {
+                channel: 'chat', customer: { name: `زائر ${i}`, emails: [`${tag}.${i}@example.com`] },
+                service_line: LINE, subject: tag, body: `محادثة ${i}`,
+            }));
+        }
+        const results = await Promise.all(posts);
+        process.kill(server.pid, 'SIGSTOP'); // nothing more happens in the server from here
+        try {
+            for (const r of results) {
+                expectStatus(r, 201);
+            }
+            const ids = results.map((r) => r.json.contact_id).join(',');
+            const stored = Number(server.sql(`SELECT COUNT(*) FROM contacts c JOIN conversations v ON v.id = `
+                + `c.conversation_id JOIN messages m ON m.contact_id = c.id WHERE c.id IN (${ids}) `
+                + `AND v.subject = '${tag}'`).trim());
+            assert.equal(stored, 40, 'every answered contact, its conversation and message are committed');
+        } finally {
+            process.kill(server.pid, 'SIGCONT');
+        }
+    });
+
     test('the worker answers other requests while contacts wait on their commit', async () => {
         const posts = [];
         for (let i = 0; i < 30; i += 1) {

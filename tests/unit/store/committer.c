@@ -26,7 +26,7 @@ static void count_group(void)
     groups_committed++; /* the committer thread only */
 }
 
-static const committer_hooks hooks = {NULL, NULL, count_group, NULL};
+static const committer_hooks hooks = {NULL, NULL, count_group, NULL, NULL, NULL};
 
 typedef struct job {
     int n;       /* the value this unit inserts; a negative one fails */
