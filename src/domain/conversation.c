@@ -152,11 +152,17 @@ static int conv_resume(store *db, conv_row *c, int64_t now)
     return conv_sla_refresh(db, c);
 }
 
+/* The next conversation number: the counters row on SQLite (one writer; a rolled-back
+ * conversation gives its number back), a sequence on PostgreSQL, where a row lock held to the
+ * end of every intake transaction would queue parallel group committers (migration 008). */
 static int next_number(store *db, char *out, size_t size)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "UPDATE counters SET value = value + 1 WHERE name = 'conversation' "
-                               "RETURNING value", &st);
+    int rc = store_prepare(db, store_kind_of(db) == STORE_POSTGRES
+                                   ? "SELECT nextval('conversation_number')"
+                                   : "UPDATE counters SET value = value + 1 WHERE name = "
+                                     "'conversation' RETURNING value",
+                           &st);
     if (rc < 0) return rc;
     rc = store_step(st);
     int64_t n = rc == STORE_ROW ? store_col_int(st, 0) : 0;

@@ -154,7 +154,7 @@ int64_t store_changes(store_stmt *st)
 
 int store_exec(store *db, const char *sql)
 {
-    if (db->kind == STORE_SQLITE && !strchr(sql, ';')) {
+    if (db->kind == STORE_SQLITE && !strchr(sql, ';') && !strstr(sql, "--")) {
         /* One statement (BEGIN, COMMIT, SAVEPOINT …): from the statement cache, not parsed
          * again on every call as sqlite3_exec would. */
         store_stmt *st;
