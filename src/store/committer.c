@@ -160,7 +160,10 @@ static void sync_enqueue(committer *c, unit *batch)
 {
     group *g = malloc(sizeof *g);
     if (!g) { /* no memory for the hand-over: sync here */
-        if (fdatasync(c->wal_fd) < 0) log_error("group commit: fdatasync of the log failed");
+        int synced = fdatasync(c->wal_fd) == 0;
+        if (!synced) log_error("group commit: fdatasync of the write-ahead log failed");
+        for (unit *u = batch; !synced && u; u = u->next)
+            if (u->rc == 0) u->rc = sn_fail(u->e, SN_EDB, NULL, "cannot store now");
         hook(c->hooks.group_commit);
         finish_batch(c, batch);
         return;
