@@ -31,7 +31,7 @@ static int ngroups;
 static unsigned next_group;
 
 static const committer_hooks group_hooks = {events_unit_begin, events_unit_abort, events_flush,
-                                            events_discard};
+                                            events_discard,    events_take,       events_publish};
 
 int api_init(const config *cfg, sn_err *e)
 {
@@ -71,6 +71,47 @@ int api_group_run(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *
         events_flush();
     }
     return rc;
+}
+
+/* A request waiting on a submitted group-commit unit (api_group_defer). */
+typedef struct deferred {
+    http_req *req;
+    api_finish_fn finish;
+    void *arg;
+    sn_err e;
+    int rc;
+} deferred;
+
+static void deferred_done(void *arg, int rc)
+{
+    deferred *d = arg;
+    d->rc = rc;
+    http_resume(d->req);
+}
+
+static void deferred_finish(http_req *req, void *arg)
+{
+    deferred *d = arg;
+    d->finish(req, d->arg, d->rc, &d->e);
+    free(d);
+}
+
+int api_group_defer(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg,
+                    api_finish_fn finish, sn_err *e)
+{
+    if (!ngroups) {
+        int rc = api_group_run(c, fn, arg, e);
+        finish(c->req, arg, rc, e);
+        return 0;
+    }
+    deferred *d = calloc(1, sizeof *d);
+    if (!d) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    *d = (deferred){c->req, finish, arg, {0}, 0};
+    http_defer(c->req, deferred_finish, d);
+    committer *g = groups[__atomic_fetch_add(&next_group, 1, __ATOMIC_RELAXED) % ngroups];
+    int rc = committer_submit(g, fn, arg, &d->e, deferred_done, d);
+    if (rc < 0) deferred_done(d, rc); /* nothing queued: answer with d->e at once */
+    return 0;
 }
 
 const char *const *api_route_patterns(void)

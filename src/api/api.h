@@ -69,6 +69,15 @@ int api_init(const config *cfg, sn_err *e);
 /* Run fn inside a group-committed transaction (or a transaction of its own on this thread's
  * connection when group commit is off). */
 int api_group_run(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg, sn_err *e);
+/* Sets the response of a deferred request once its unit is over (rc, e: the unit's outcome);
+ * runs on an HTTP worker thread and owns arg from then on. */
+typedef void (*api_finish_fn)(http_req *req, void *arg, int rc, const sn_err *e);
+/* Like api_group_run, but the request waits for its group without holding a worker thread, so
+ * every in-flight request can share one commit however few the threads. fn runs on the
+ * committer with arg, which must outlive the api_ctx (heap); finish(req, arg, …) answers. Returns
+ * 0 (the answer is finish's), or a negative SN_E* code with e set and finish never called. */
+int api_group_defer(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg,
+                    api_finish_fn finish, sn_err *e);
 void api_fini(void);
 /* The http_app_fn of the server. */
 void api_dispatch(http_req *req);

@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const field_spec contact_fields[] = {
@@ -79,39 +80,67 @@ static int contact_from_body(api_ctx *c, contact_input *in, sn_err *e)
     return 0;
 }
 
-static void respond_contact(api_ctx *c, const contact_result *r)
+static void respond_contact_req(http_req *req, const contact_result *r)
 {
     json_t *o = json_pack("{s:I, s:I, s:s, s:b, s:I}", "contact_id", (json_int_t)r->contact_id,
                           "conversation_id", (json_int_t)r->conversation_id,
                           "conversation_number", r->number, "joined", r->joined, "customer_id",
                           (json_int_t)r->customer_id);
     if (r->duplicate) json_object_set_new(o, "duplicate", json_true());
-    http_respond_json(c->req, r->duplicate ? 200 : 201, o);
+    http_respond_json(req, r->duplicate ? 200 : 201, o);
 }
 
-struct intake_unit {
-    const actor *who;
-    const contact_input *in;
-    contact_result *out;
+static void respond_contact(api_ctx *c, const contact_result *r)
+{
+    respond_contact_req(c->req, r);
+}
+
+/* One POST /contacts between its request and its answer: owns copies of everything the intake
+ * reads, since the request's api_ctx is gone by the time the group commits. */
+struct intake_job {
+    json_t *body; /* a reference: in's strings point into it */
+    principal who;
+    actor act;
+    contact_input in;
+    contact_result out;
 };
 
 static int intake_unit(store *db, void *arg, sn_err *e)
 {
-    struct intake_unit *u = arg;
-    return contact_receive_in_tx(db, u->who, u->in, clock_now_ms(), u->out, e);
+    struct intake_job *j = arg;
+    return contact_receive_in_tx(db, &j->act, &j->in, clock_now_ms(), &j->out, e);
 }
 
-/* The contact is durable (its group committed) before the 201 goes out. */
+static void intake_job_free(struct intake_job *j)
+{
+    json_decref(j->body);
+    free(j);
+}
+
+static void intake_finish(http_req *req, void *arg, int rc, const sn_err *e)
+{
+    struct intake_job *j = arg;
+    if (rc < 0)
+        http_respond_error(req, e);
+    else
+        respond_contact_req(req, &j->out);
+    intake_job_free(j);
+}
+
+/* The contact is durable (its group committed) before the 201 goes out; the request waits for
+ * that without holding an HTTP worker thread. */
 int api_contacts_create(api_ctx *c, sn_err *e)
 {
-    contact_input in;
-    contact_result r;
-    int rc = contact_from_body(c, &in, e);
-    struct intake_unit u = {&c->act, &in, &r};
-    if (rc == 0) rc = api_group_run(c, intake_unit, &u, e);
-    if (rc < 0) return rc;
-    respond_contact(c, &r);
-    return 0;
+    struct intake_job *j = calloc(1, sizeof *j);
+    if (!j) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    j->body = json_incref(c->body);
+    j->who = c->who;
+    j->act = c->act;
+    j->act.email = j->who.email;
+    int rc = contact_from_body(c, &j->in, e);
+    if (rc == 0) rc = api_group_defer(c, intake_unit, j, intake_finish, e);
+    if (rc < 0) intake_job_free(j);
+    return rc;
 }
 
 int api_conversations_create(api_ctx *c, sn_err *e)

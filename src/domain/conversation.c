@@ -152,11 +152,17 @@ static int conv_resume(store *db, conv_row *c, int64_t now)
     return conv_sla_refresh(db, c);
 }
 
+/* The next conversation number: the counters row on SQLite (one writer; a rolled-back
+ * conversation gives its number back), a sequence on PostgreSQL, where a row lock held to the
+ * end of every intake transaction would queue parallel group committers (migration 008). */
 static int next_number(store *db, char *out, size_t size)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "UPDATE counters SET value = value + 1 WHERE name = 'conversation' "
-                               "RETURNING value", &st);
+    int rc = store_prepare(db, store_kind_of(db) == STORE_POSTGRES
+                                   ? "SELECT nextval('conversation_number')"
+                                   : "UPDATE counters SET value = value + 1 WHERE name = "
+                                     "'conversation' RETURNING value",
+                           &st);
     if (rc < 0) return rc;
     rc = store_step(st);
     int64_t n = rc == STORE_ROW ? store_col_int(st, 0) : 0;
@@ -203,6 +209,25 @@ static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t a
     return rc < 0 ? rc : 0;
 }
 
+/* The row insert_conversation wrote, as read_conv would read it back (the table's defaults
+ * for what the INSERT leaves out; number set by the caller): RETURNING of the whole row costs
+ * SQLite a temporary b-tree per conversation. */
+static void new_conv_row(conv_row *c, int64_t id, int64_t customer_id, int64_t line, int64_t at,
+                         int channel)
+{
+    char number[sizeof c->number];
+    memcpy(number, c->number, sizeof number);
+    memset(c, 0, sizeof *c);
+    memcpy(c->number, number, sizeof number);
+    c->id = id;
+    c->customer_id = customer_id;
+    c->service_line_id = line;
+    c->created_at = at;
+    snprintf(c->status, sizeof c->status, "open");
+    snprintf(c->priority, sizeof c->priority, "normal");
+    snprintf(c->channel, sizeof c->channel, "%s", channel_name(channel));
+}
+
 /* A new conversation with its first contact counted, its search text and SLA due times, in
  * one statement. */
 static int insert_conversation(store *db, const contact_input *in, int64_t customer_id, int64_t line,
@@ -223,7 +248,7 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
     rc = store_prepare(db, "INSERT INTO conversations (number, customer_id, channel, "
                            "service_line_id, subject, search_text, created_at, updated_at, "
                            "first_response_due_at, resolution_due_at, contacts_count) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING " CONV_COLUMNS, &st);
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id", &st);
     if (rc == 0) {
         store_bind_text(st, 1, c->number);
         store_bind_int(st, 2, customer_id);
@@ -239,7 +264,7 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
         store_bind_int(st, 9, first_due);
         store_bind_int(st, 10, res_due);
         rc = store_step(st);
-        if (rc == STORE_ROW) read_conv(st, c);
+        if (rc == STORE_ROW) new_conv_row(c, store_col_int(st, 0), customer_id, line, at, in->channel);
         store_finish(st);
         rc = rc == STORE_ROW ? 0 : (rc < 0 ? rc : SN_EDB);
     }

@@ -143,9 +143,20 @@ int events_emit_conversation(store *db, const char *type, int64_t conversation_i
 
 void events_flush(void)
 {
-    if (!pending) return;
+    events_publish(events_take());
+}
+
+void *events_take(void)
+{
     json_t *list = pending;
     pending = NULL;
+    return list;
+}
+
+void events_publish(void *taken)
+{
+    json_t *list = taken;
+    if (!list) return;
     size_t i;
     json_t *ev;
     json_array_foreach(list, i, ev) if (listener)

@@ -27,5 +27,10 @@ void events_discard(void);
 /* For group commit: mark where one unit's events start, and drop them if it rolls back. */
 void events_unit_begin(void);
 void events_unit_abort(void);
+/* For a committer that makes a group durable on another thread: take this thread's events of
+ * the committed group (NULL when none), and deliver them later, from any thread, once the group
+ * is durable (events_publish consumes what events_take gave). */
+void *events_take(void);
+void events_publish(void *taken);
 
 #endif

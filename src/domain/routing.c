@@ -3,6 +3,7 @@
 
 #include "audit.h"
 #include "events.h"
+#include "settings.h"
 #include "../core/clock.h"
 
 #include <inttypes.h>
@@ -11,8 +12,8 @@
 
 static const char *const policies[] = {"manual", "round_robin", "least_open"};
 
-/* The queue for a conversation: its service line and channel, else its service line alone. */
-static int find_queue(store *db, int64_t conv, int64_t *queue, int64_t *line, char *policy,
+/* More queues than the cache holds: the query that finds any. */
+static int find_queue_sql(store *db, int64_t conv, int64_t *queue, int64_t *line, char *policy,
                       size_t size, int64_t *last_user)
 {
     store_stmt *st;
@@ -31,6 +32,94 @@ static int find_queue(store *db, int64_t conv, int64_t *queue, int64_t *line, ch
         snprintf(policy, size, "%s", store_col_text(st, 2));
         *last_user = store_col_int(st, 3);
     }
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* The queues (id, service line, channel, policy), cached per thread like other settings
+ * (settings.h): a new conversation looks its queue up here instead of joining and sorting in
+ * the database; queue_save calls settings_changed(). */
+#define QUEUE_CACHE 256
+static __thread struct {
+    int n, loaded, overflow;
+    int64_t loaded_at, gen;
+    struct cached_queue {
+        int64_t id, line;
+        char channel[16], policy[16];
+    } q[QUEUE_CACHE];
+} queues;
+
+static int queues_load(store *db)
+{
+    int64_t now = clock_now_ms();
+    if (queues.loaded && settings_fresh(queues.loaded_at, queues.gen, now)) return 0;
+    int64_t gen = settings_generation();
+    store_stmt *st;
+    int rc = store_prepare(db, "SELECT id, service_line_id, channel, policy FROM queues", &st);
+    if (rc < 0) return rc;
+    queues.n = queues.overflow = 0;
+    while ((rc = store_step(st)) == STORE_ROW) {
+        if (queues.n == QUEUE_CACHE) {
+            queues.overflow = 1;
+            continue;
+        }
+        struct cached_queue *q = &queues.q[queues.n++];
+        q->id = store_col_int(st, 0);
+        q->line = store_col_int(st, 1);
+        snprintf(q->channel, sizeof q->channel, "%s", store_col_text(st, 2));
+        snprintf(q->policy, sizeof q->policy, "%s", store_col_text(st, 3));
+    }
+    store_finish(st);
+    if (rc < 0) return rc;
+    queues.loaded = 1;
+    queues.loaded_at = now;
+    queues.gen = gen;
+    return 0;
+}
+
+/* The queue of a service line and channel: the channel's own, else the line's (channel ''). */
+static const struct cached_queue *queue_of(int64_t line, const char *channel)
+{
+    const struct cached_queue *any = NULL;
+    for (int i = 0; i < queues.n; i++) {
+        if (queues.q[i].line != line) continue;
+        if (!strcmp(queues.q[i].channel, channel)) return &queues.q[i];
+        if (!queues.q[i].channel[0]) any = &queues.q[i];
+    }
+    return any;
+}
+
+/* The queue for a conversation still unassigned: its service line and channel, else its
+ * service line alone. */
+static int find_queue(store *db, int64_t conv, int64_t *queue, int64_t *line, char *policy,
+                      size_t size, int64_t *last_user)
+{
+    store_stmt *st;
+    *queue = 0;
+    int rc = queues_load(db);
+    if (rc < 0 || (queues.n == 0 && !queues.overflow)) return rc; /* no queues: nothing to do */
+    if ((rc = store_prepare(db, "SELECT COALESCE(service_line_id, 0), channel FROM conversations "
+                                "WHERE id = ? AND assignee_id IS NULL", &st)) < 0)
+        return rc;
+    store_bind_int(st, 1, conv);
+    rc = store_step(st);
+    const struct cached_queue *q = NULL;
+    if (rc == STORE_ROW && !queues.overflow) q = queue_of(store_col_int(st, 0), store_col_text(st, 1));
+    store_finish(st);
+    if (rc < 0) return rc;
+    if (rc == STORE_ROW && queues.overflow) return find_queue_sql(db, conv, queue, line, policy, size, last_user);
+    if (!q) return 0;
+    *queue = q->id;
+    *line = q->line;
+    snprintf(policy, size, "%s", q->policy);
+    if (!strcmp(policy, "manual")) return 0;
+    /* The round-robin position changes with every assignment: read it fresh. */
+    if ((rc = store_prepare(db, "SELECT COALESCE(last_user_id, 0) FROM queues WHERE id = ?", &st)) < 0)
+        return rc;
+    store_bind_int(st, 1, q->id);
+    rc = store_step(st);
+    *last_user = rc == STORE_ROW ? store_col_int(st, 0) : 0;
+    if (rc != STORE_ROW) *queue = 0; /* deleted meanwhile */
     store_finish(st);
     return rc < 0 ? rc : 0;
 }
@@ -243,6 +332,7 @@ int queue_save(store *db, const actor *who, int64_t id, json_t *body, json_t **o
     snprintf(oid, sizeof oid, "%" PRId64, id);
     if (rc >= 0 && audit_append(db, who, "queue.save", "queue", oid, NULL) < 0) rc = SN_EDB;
     if (rc >= 0 && store_commit(db) < 0) rc = SN_EDB;
+    if (rc >= 0) settings_changed(); /* find_queue caches the queues */
     if (rc < 0) {
         store_rollback(db);
         if (rc == SN_ECONFLICT) return sn_fail(e, rc, "channel", "a queue for this service line and channel exists");

@@ -36,7 +36,8 @@ typedef struct http_header {
     char *name, *value;
 } http_header;
 
-typedef struct http_req {
+typedef struct http_req http_req;
+struct http_req {
     struct MHD_Connection *conn;
     const char *method;
     const char *path;            /* decoded path without the query */
@@ -68,7 +69,11 @@ typedef struct http_req {
     http_upgrade_fn upgrade_fn;
     void (*upgrade_drop)(void *arg);
     void *upgrade_arg;
-} http_req;
+    /* A deferred answer (http_defer): who sets the response once resumed. */
+    void (*defer_fn)(http_req *req, void *arg);
+    void *defer_arg;
+    int resumed;
+};
 
 typedef void (*http_app_fn)(http_req *req);
 
@@ -109,6 +114,14 @@ void http_respond_empty(http_req *req, int status);
 void http_respond_upgrade(http_req *req, http_upgrade_fn fn, void (*drop)(void *arg), void *arg);
 /* Close an upgraded connection and free what the HTTP layer kept for it; any thread. */
 void http_upgraded_close(http_upgraded *up);
+
+/* Answer later, without holding a worker thread (e.g. while a group commit makes the request's
+ * data durable). Called from the app callback, it suspends the connection; the app must then
+ * see to it that http_resume(req) is called exactly once, from any thread. After that,
+ * finish(req, arg) runs on a worker thread and sets the response. req stays valid until then
+ * (a suspended connection is not timed out or closed). */
+void http_defer(http_req *req, void (*finish)(http_req *req, void *arg), void *arg);
+void http_resume(http_req *req);
 
 /* Router: patterns like "/api/v1/users/{id}". */
 typedef struct http_route_key {

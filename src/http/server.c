@@ -243,6 +243,29 @@ static enum MHD_Result send_response(http_server *s, http_req *req)
     return ret;
 }
 
+void http_defer(http_req *req, void (*finish)(http_req *req, void *arg), void *arg)
+{
+    req->defer_fn = finish;
+    req->defer_arg = arg;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_resume(http_req *req)
+{
+    __atomic_store_n(&req->resumed, 1, __ATOMIC_RELEASE);
+    MHD_resume_connection(req->conn);
+}
+
+/* MHD calls the handler of a resumed connection again: produce the deferred answer. Only a
+ * daemon being stopped resumes a connection early; wait for the app's http_resume then. */
+static void finish_deferred(http_req *req)
+{
+    while (!__atomic_load_n(&req->resumed, __ATOMIC_ACQUIRE)) usleep(1000);
+    void (*fn)(http_req *, void *) = req->defer_fn;
+    req->defer_fn = NULL;
+    fn(req, req->defer_arg);
+}
+
 static http_req *req_new(http_server *s, struct MHD_Connection *conn, const char *method,
                          const char *url)
 {
@@ -299,17 +322,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    if (req->bad_uri) {
+    if (req->defer_fn) {
+        finish_deferred(req);
+    } else if (req->bad_uri) {
         sn_err e;
         sn_fail(&e, SN_EINVALID, NULL, "the request URI holds an encoded NUL byte");
         http_respond_error(req, &e);
     } else {
         s->opt.app(req);
-        if (!req->status) {
-            sn_err e;
-            sn_fail(&e, SN_EINTERNAL, NULL, "no response");
-            http_respond_error(req, &e);
-        }
+        if (req->defer_fn) return MHD_YES; /* suspended until http_resume */
+    }
+    if (!req->status) {
+        sn_err e;
+        sn_fail(&e, SN_EINTERNAL, NULL, "no response");
+        http_respond_error(req, &e);
     }
     return send_response(s, req);
 }
@@ -372,7 +398,8 @@ int http_server_start(const http_server_options *opt, http_server **out, sn_err 
     s->opt = *opt;
     snprintf(s->trusted, sizeof s->trusted, "%s", opt->trusted_proxies ? opt->trusted_proxies : "");
     unsigned flags =
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
+        MHD_ALLOW_SUSPEND_RESUME;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,

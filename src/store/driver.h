@@ -44,6 +44,8 @@ struct store_stmt {
 };
 
 int sqlite_store_open(const char *path, const store_options *opt, store **out, sn_err *e);
+/* The path of the connection's write-ahead log file. */
+int sqlite_wal_path(store *db, char *out, size_t size);
 int postgres_store_open(const char *conninfo, store **out, sn_err *e);
 
 #endif

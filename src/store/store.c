@@ -3,8 +3,10 @@
 
 #include "../core/log.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int store_open(const char *url, const store_options *opt, store **out, sn_err *e)
 {
@@ -152,6 +154,18 @@ int64_t store_changes(store_stmt *st)
 
 int store_exec(store *db, const char *sql)
 {
+    if (db->kind == STORE_SQLITE && !strchr(sql, ';') && !strstr(sql, "--")) {
+        /* One statement (BEGIN, COMMIT, SAVEPOINT …): from the statement cache, not parsed
+         * again on every call as sqlite3_exec would. */
+        store_stmt *st;
+        int rc = store_prepare(db, sql, &st);
+        if (rc < 0) return rc;
+        while ((rc = db->ops->step(st)) == STORE_ROW) {
+        }
+        store_finish(st);
+        if (rc < 0) log_error("exec failed: %s", db->ops->errmsg(db));
+        return rc < 0 ? rc : 0;
+    }
     int rc = db->ops->exec(db, sql);
     if (rc < 0) log_error("exec failed: %s", db->ops->errmsg(db));
     return rc;
@@ -175,4 +189,26 @@ int store_commit(store *db)
 int store_rollback(store *db)
 {
     return store_exec(db, "ROLLBACK");
+}
+
+int store_wal_open(store *db)
+{
+    char path[4096];
+    if (db->kind != STORE_SQLITE || sqlite_wal_path(db, path, sizeof path) < 0) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    /* The log's name in its directory must be durable too (SQLite syncs the directory only
+     * from the connection that created the file, and only at its first sync). */
+    char *slash = strrchr(path, '/');
+    if (slash) {
+        *slash = '\0';
+        int dir = open(slash == path ? "/" : path, O_RDONLY | O_CLOEXEC);
+        if (dir < 0 || fsync(dir) < 0) {
+            if (dir >= 0) close(dir);
+            close(fd);
+            return -1;
+        }
+        close(dir);
+    }
+    return fd; /* SQLite names its files with full paths */
 }

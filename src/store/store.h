@@ -67,6 +67,12 @@ int store_begin_write(store *db);
 int store_commit(store *db);
 int store_rollback(store *db);
 
+/* SQLite in WAL mode: a new descriptor on the connection's write-ahead log (it exists once the
+ * database has been written), for a thread that makes commits durable with fdatasync() after
+ * the connection committed them with synchronous=NORMAL (committer.c). -1 for PostgreSQL or
+ * when it cannot be opened. The caller closes it. */
+int store_wal_open(store *db);
+
 /* The driver table: each backend fills one of these. */
 typedef struct store_driver {
     const char *name;

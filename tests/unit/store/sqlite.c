@@ -410,6 +410,44 @@ static void test_exec_and_sql_errors(void **state)
     assert_true(strlen(store_errmsg(f->db)) > 0);
 }
 
+/* INSERT … RETURNING id answered from the rowid (no temporary b-tree): the same answer as
+ * RETURNING, and RETURNING kept where the rowid would differ (a non-rowid id, an upsert). */
+static void test_returning_id_from_rowid(void **state)
+{
+    fixture *f = *state;
+    int64_t a = insert_row(f->db, "a", 1), b = insert_row(f->db, "b", 2);
+    assert_true(a > 0);
+    assert_int_equal(b, a + 1);
+    assert_int_equal(count_rows(f->db, "SELECT MAX(id) FROM t"), b);
+
+    /* A failing INSERT gives no row; the next one still gets its own id. */
+    store_stmt *st;
+    assert_int_equal(store_prepare(f->db, "INSERT INTO t (name, n) VALUES (?, ?) RETURNING id", &st), 0);
+    store_bind_text(st, 1, "a");
+    store_bind_int(st, 2, 3);
+    assert_int_equal(store_step(st), SN_ECONFLICT);
+    store_finish(st);
+    assert_int_equal(insert_row(f->db, "c", 3), b + 1);
+
+    /* id that is not the rowid: RETURNING must give the column, not the rowid. */
+    assert_int_equal(store_exec(f->db, "CREATE TABLE u (id BIGINT PRIMARY KEY, v TEXT)"), 0);
+    assert_int_equal(store_prepare(f->db, "INSERT INTO u (id, v) VALUES (?, ?) RETURNING id", &st), 0);
+    store_bind_int(st, 1, 777);
+    store_bind_text(st, 2, "x");
+    assert_int_equal(store_step(st), STORE_ROW);
+    assert_int_equal(store_col_int(st, 0), 777);
+    store_finish(st);
+
+    /* An upsert that does nothing returns no row. */
+    assert_int_equal(store_prepare(f->db, "INSERT INTO t (name, n) VALUES (?, ?) ON CONFLICT (name) "
+                                          "DO NOTHING RETURNING id", &st), 0);
+    store_bind_text(st, 1, "a");
+    store_bind_int(st, 2, 9);
+    assert_int_equal(store_step(st), STORE_DONE);
+    store_finish(st);
+    assert_int_equal(count_rows(f->db, "SELECT COUNT(*) FROM t"), 3);
+}
+
 int main(void)
 {
     log_set_quiet(1);
@@ -422,6 +460,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused_on_fresh_db, setup, teardown),
         cmocka_unit_test_setup_teardown(test_returning_id_and_changes, setup_table, teardown),
         cmocka_unit_test_setup_teardown(test_columns, setup_table, teardown),
+        cmocka_unit_test_setup_teardown(test_returning_id_from_rowid, setup_table, teardown),
         cmocka_unit_test_setup_teardown(test_unique_violation_is_conflict, setup_table, teardown),
         cmocka_unit_test_setup_teardown(test_nested_same_sql, setup_table, teardown),
         cmocka_unit_test_setup_teardown(test_nested_three_levels, setup_table, teardown),
