@@ -43,15 +43,16 @@ static void check_value(const char *v)
     for (; *v && *v != '"' && *v != ':' && n < sizeof scheme - 1; v++)
         if ((unsigned char)*v > ' ' && *v != 0x7f) scheme[n++] = (char)(*v | 0x20);
     scheme[n] = '\0';
-    if (*v == ':' && (!strcmp(scheme, "javascript") || !strcmp(scheme, "vbscript") ||
-                      !strcmp(scheme, "data")))
+    if (*v == ':' &&
+        (!strcmp(scheme, "javascript") || !strcmp(scheme, "vbscript") || !strcmp(scheme, "data")))
         abort();
 }
 
 static const char *check_tag(const char *p) /* p after '<'; returns where the tag ends */
 {
-    static const char *const banned[] = {"script", "iframe", "svg", "style", "math", "object",
-                                         "embed", "form", "input", "base", "meta", "link", NULL};
+    static const char *const banned[] = {"script", "iframe", "svg",  "style", "math",
+                                         "object", "embed",  "form", "input", "base",
+                                         "meta",   "link",   NULL};
     size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
     for (int i = 0; banned[i]; i++)
         if (n == strlen(banned[i]) && !strncasecmp(p, banned[i], n)) abort();

@@ -27,12 +27,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static int has_type(json_t *v, enum field_type t)
 {
     switch (t) {
-    case FT_STRING: return json_is_string(v);
-    case FT_INTEGER: return json_is_integer(v);
-    case FT_BOOLEAN: return json_is_boolean(v);
-    case FT_OBJECT: return json_is_object(v);
+    case FT_STRING:
+        return json_is_string(v);
+    case FT_INTEGER:
+        return json_is_integer(v);
+    case FT_BOOLEAN:
+        return json_is_boolean(v);
+    case FT_OBJECT:
+        return json_is_object(v);
     case FT_ARRAY:
-    case FT_STRING_ARRAY: return json_is_array(v);
+    case FT_STRING_ARRAY:
+        return json_is_array(v);
     }
     return 0;
 }

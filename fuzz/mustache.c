@@ -39,9 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     json_t *d = ctx[0] ? json_loads(ctx, JSON_DECODE_ANY, NULL) : NULL;
     if (!d)
-        d = json_pack("{s:s, s:{s:s, s:i}, s:[{s:s},{s:s}], s:b, s:n, s:f}", "name", "<علي & \"x\">",
-                      "customer", "name", "منى", "age", 30, "items", "n", "a", "n", "b", "ok", 1,
-                      "none", "pi", 3.25);
+        d = json_pack("{s:s, s:{s:s, s:i}, s:[{s:s},{s:s}], s:b, s:n, s:f}", "name",
+                      "<علي & \"x\">", "customer", "name", "منى", "age", 30, "items", "n", "a", "n",
+                      "b", "ok", 1, "none", "pi", 3.25);
     json_t *partials = json_pack("{s:s, s:s}", "p", part, "q", "{{>p}}");
     int flags = (sel & 1 ? MUSTACHE_STRICT : 0) | (sel & 2 ? MUSTACHE_NO_ESCAPE : 0);
 

@@ -129,8 +129,8 @@ static void repeat(char *out, size_t cap, const char *prefix, const char *ch, in
 static void test_fail_truncates_on_character_boundary(void **state)
 {
     char ar[512], euro[512], emoji[512];
-    repeat(ar, sizeof ar, "", "\xd8\xb9", 200);            /* ع: 2 bytes */
-    repeat(euro, sizeof euro, "a", "\xe2\x82\xac", 30);     /* €: 3 bytes */
+    repeat(ar, sizeof ar, "", "\xd8\xb9", 200);                /* ع: 2 bytes */
+    repeat(euro, sizeof euro, "a", "\xe2\x82\xac", 30);        /* €: 3 bytes */
     repeat(emoji, sizeof emoji, "ab", "\xf0\x9f\x98\x80", 20); /* 😀: 4 bytes */
     sn_err e;
 
