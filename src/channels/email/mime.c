@@ -383,7 +383,7 @@ static void add_file(walk *w, GMimePart *part, GMimeContentType *ct)
         f->data = NULL;
     } else {
         f->data = malloc(ba->len ? ba->len : 1);
-        if (f->data) memcpy(f->data, ba->data, ba->len);
+        if (f->data && ba->len) memcpy(f->data, ba->data, ba->len); /* empty: data may be NULL */
         f->len = ba->len;
     }
     g_byte_array_unref(ba);

@@ -158,6 +158,59 @@ static void test_msgid(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Valid UTF-8 (no stray continuation, no cut sequence) — what jansson and PostgreSQL demand. */
+static int utf8_ok(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
+/* Past max_bytes the output is cut where a character or a tag ended: never inside an Arabic
+ * letter (invalid UTF-8: PostgreSQL refuses the message, the JSON API cannot show it) nor inside
+ * a tag. Found by fuzz/email_html.c. */
+static void test_cap_keeps_whole_characters(void **state)
+{
+    char html[4096] = "<p dir=\"rtl\"><b>";
+    for (int i = 0; i < 300; i++)
+        strncat(html, i % 40 == 39 ? "<a href=\"https://x.test/\">\xd8\xb9</a>" : "\xd8\xb9",
+                sizeof html - strlen(html) - 1);
+    for (size_t cap = 40; cap < 300; cap++) {
+        email_html_opts o = {0, NULL, NULL, cap};
+        json_t *flags = json_array();
+        char *out = NULL, *text = NULL;
+        assert_int_equal(email_html_sanitize(html, &o, flags, &out), 0);
+        assert_true(strlen(out) <= cap);
+        assert_true(utf8_ok(out));
+        assert_true(has_flag(flags, "truncated"));
+        const char *lt = strrchr(out, '<'), *gt = strrchr(out, '>');
+        assert_true(!lt || (gt && gt > lt)); /* no tag left open */
+        assert_int_equal(email_html_to_text(html, cap, &text), 0);
+        assert_true(strlen(text) <= cap);
+        assert_true(utf8_ok(text));
+        free(out);
+        free(text);
+        json_decref(flags);
+    }
+}
+
+/* An attachment with no bytes: kept with len 0 and a buffer (memcpy from GMime's NULL data was
+ * undefined behaviour, fatal under `make asan`). Found by fuzz/email_mime.c. */
+static void test_empty_attachment(void **state)
+{
+    email_parsed p = parse("From: a@example.test\r\nSubject: empty\r\nMessage-ID: <e1@x>\r\n"
+                           "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                           "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+                           "--b\r\nContent-Type: application/pdf\r\n"
+                           "Content-Disposition: attachment; filename=\"empty.pdf\"\r\n\r\n"
+                           "--b--\r\n");
+    assert_int_equal(p.nfiles, 1);
+    assert_string_equal(p.files[0].filename, "empty.pdf");
+    assert_int_equal(p.files[0].len, 0);
+    assert_non_null(p.files[0].data);
+    email_parsed_fini(&p);
+}
+
 int main(void)
 {
     email_init();
@@ -166,6 +219,8 @@ int main(void)
         cmocka_unit_test(test_html_to_text),   cmocka_unit_test(test_subject_words),
         cmocka_unit_test(test_classify),       cmocka_unit_test(test_token),
         cmocka_unit_test(test_msgid),
+        cmocka_unit_test(test_cap_keeps_whole_characters),
+        cmocka_unit_test(test_empty_attachment),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     email_fini();
