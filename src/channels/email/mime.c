@@ -189,7 +189,8 @@ static char *to_utf8_flags(email_parsed *p, const char *data, size_t n, const ch
             email_flag(p, "unknown_charset");
         } else {
             out = g_convert(data, (gssize)n, "UTF-8", name, &rd, &wr, NULL);
-            if (out && rd == n) return out;
+            /* iconv's UTF-8 → UTF-8 lets code points past U+10FFFF (F5..F7 leads) through */
+            if (out && rd == n && g_utf8_validate(out, -1, NULL)) return out;
             g_free(out);
             out = NULL;
             email_flag(p, "charset_mismatch");

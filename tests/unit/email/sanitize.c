@@ -211,6 +211,21 @@ static void test_empty_attachment(void **state)
     email_parsed_fini(&p);
 }
 
+/* Declared UTF-8 holding a code point past U+10FFFF (F6 BC 90 91): iconv let it through as
+ * "converted", and the text and subject were not UTF-8. Found by fuzz/email_mime.c. */
+static void test_declared_utf8_beyond_unicode(void **state)
+{
+    email_parsed p = parse("From: a@example.test\r\nSubject: =?utf-8?B?2LnZhfa8kJE=?= x\r\n"
+                           "Message-ID: <u1@x>\r\nMIME-Version: 1.0\r\n"
+                           "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                           "\xd8\xb9\xd9\x85\xf6\xbc\x90\x91 \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7\r\n");
+    assert_non_null(p.text);
+    assert_true(utf8_ok(p.text));
+    assert_non_null(p.subject);
+    assert_true(utf8_ok(p.subject));
+    email_parsed_fini(&p);
+}
+
 int main(void)
 {
     email_init();
@@ -221,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_msgid),
         cmocka_unit_test(test_cap_keeps_whole_characters),
         cmocka_unit_test(test_empty_attachment),
+        cmocka_unit_test(test_declared_utf8_beyond_unicode),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     email_fini();
