@@ -107,6 +107,24 @@ describe(`sanad mail-ingest (${backend})`, () => {
         assert.match(g.stdout, /unparseable/);
     });
 
+    test('text declared UTF-8 with a code point past U+10FFFF is stored repaired and reads back', async () => {
+        // iconv passed F6 BC 90 91 through as "UTF-8": PostgreSQL refused the message and SQLite
+        // kept text the JSON API could not render (fuzz/email_mime.c).
+        const raw = Buffer.concat([
+            Buffer.from('From: beyond@example.test\r\nTo: pipe@sanad.test\r\nSubject: =?utf-8?B?2LnZhfa8kJE=?=\r\n'
+                + 'Message-ID: <beyond-1@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'),
+            Buffer.from('d8b9d985f6bc9091', 'hex'),
+            Buffer.from(' \u0645\u0631\u062d\u0628\u0627\r\n'),
+        ]);
+        const r = ingest(raw);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const id = Number(r.stdout.match(/conversation (\d+)/)[1]);
+        const admin = await server.login('admin');
+        const c = await admin.get(`/api/v1/conversations/${id}`);
+        assert.equal(c.status, 200, c.text);
+        assert.ok(!c.text.includes('\\ud'), 'no lone surrogate escapes');
+    });
+
     test('--maildir: a batch in one transaction, files moved to cur/ with S once committed', () => {
         const md = path.join(tmp, 'Maildir');
         for (const d of ['new', 'cur', 'tmp']) {
