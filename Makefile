@@ -104,7 +104,7 @@ lint:
 	scripts/lint
 
 clean:
-	rm -rf build web/dist
+	rm -rf build build-fuzz web/dist
 
 -include $(OBJ:.o=.d)
 
