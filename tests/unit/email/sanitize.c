@@ -199,12 +199,13 @@ static void test_cap_keeps_whole_characters(void **state)
  * undefined behaviour, fatal under `make asan`). Found by fuzz/email_mime.c. */
 static void test_empty_attachment(void **state)
 {
-    email_parsed p = parse("From: a@example.test\r\nSubject: empty\r\nMessage-ID: <e1@x>\r\n"
-                           "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
-                           "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
-                           "--b\r\nContent-Type: application/pdf\r\n"
-                           "Content-Disposition: attachment; filename=\"empty.pdf\"\r\n\r\n"
-                           "--b--\r\n");
+    email_parsed p =
+        parse("From: a@example.test\r\nSubject: empty\r\nMessage-ID: <e1@x>\r\n"
+              "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+              "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+              "--b\r\nContent-Type: application/pdf\r\n"
+              "Content-Disposition: attachment; filename=\"empty.pdf\"\r\n\r\n"
+              "--b--\r\n");
     assert_int_equal(p.nfiles, 1);
     assert_string_equal(p.files[0].filename, "empty.pdf");
     assert_int_equal(p.files[0].len, 0);
@@ -216,10 +217,11 @@ static void test_empty_attachment(void **state)
  * "converted", and the text and subject were not UTF-8. Found by fuzz/email_mime.c. */
 static void test_declared_utf8_beyond_unicode(void **state)
 {
-    email_parsed p = parse("From: a@example.test\r\nSubject: =?utf-8?B?2LnZhfa8kJE=?= x\r\n"
-                           "Message-ID: <u1@x>\r\nMIME-Version: 1.0\r\n"
-                           "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-                           "\xd8\xb9\xd9\x85\xf6\xbc\x90\x91 \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7\r\n");
+    email_parsed p =
+        parse("From: a@example.test\r\nSubject: =?utf-8?B?2LnZhfa8kJE=?= x\r\n"
+              "Message-ID: <u1@x>\r\nMIME-Version: 1.0\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+              "\xd8\xb9\xd9\x85\xf6\xbc\x90\x91 \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7\r\n");
     assert_non_null(p.text);
     assert_true(utf8_ok(p.text));
     assert_non_null(p.subject);
@@ -233,18 +235,18 @@ static void test_declared_utf8_beyond_unicode(void **state)
  * fuzz/email_mime.c. */
 static void test_multipart_without_boundary(void **state)
 {
-    static const char raw[] =
-        "From: reem@e_xample.test\r\nContent-Type: multipart/related; bound"
-        "\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3"
-        "\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3"
-        "ary=\"rel1\xa2\r\n\r\n";
+    static const char raw[] = "From: reem@e_xample.test\r\nContent-Type: multipart/related; bound"
+                              "\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3"
+                              "\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3"
+                              "ary=\"rel1\xa2\r\n\r\n";
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         alarm(5);
         email_limits lim = {1 << 20, 1 << 20};
         email_parsed p;
-        int ok = email_parse(raw, sizeof raw - 1, &lim, &p) == 0 && has_flag(p.flags, "missing_boundary");
+        int ok = email_parse(raw, sizeof raw - 1, &lim, &p) == 0 &&
+                 has_flag(p.flags, "missing_boundary");
         email_parsed_fini(&p);
         _exit(ok ? 0 : 1);
     }
