@@ -104,6 +104,29 @@ lint:
 	scripts/lint
 
 clean:
-	rm -rf build web/dist
+	rm -rf build build-fuzz web/dist
 
 -include $(OBJ:.o=.d)
+
+# Fuzzing (fuzz/README.md): `make fuzz` builds one libFuzzer binary per fuzz/*.c into
+# build-fuzz/fuzz/, linked with the server's own objects rebuilt with clang under
+# -fsanitize=fuzzer-no-link,address,undefined; `make fuzz-run FUZZ_SECONDS=60` runs each in turn
+# (nice'd) from its committed corpus and fails on a crash; `make fuzz-check` runs each once over
+# its committed corpus only (a regression check of seconds).
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard fuzz/*.c)
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+.PHONY: fuzz fuzz-bins fuzz-run fuzz-check
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
+fuzz-bins: $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJ) $(LDLIBS)
+fuzz-run: fuzz
+	fuzz/run $(FUZZ_SECONDS)
+fuzz-check: fuzz
+	fuzz/run 0

@@ -39,6 +39,20 @@ const char *sn_err_default_slug(int code)
     return "internal_error";
 }
 
+/* Cut a UTF-8 sequence that snprintf's truncation split at the end of s: the envelope is JSON,
+ * and jansson refuses a string that is not UTF-8 (the client would get a 500 instead of its 400
+ * for, say, an unknown field with a long Arabic name). Found by fuzz/json_body.c. */
+static void utf8_cut_tail(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0) return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (need > n - (i - 1)) s[i - 1] = '\0';
+}
+
 static void err_vfill(sn_err *e, int code, const char *slug, const char *field, const char *fmt,
                       va_list ap)
 {
@@ -47,6 +61,9 @@ static void err_vfill(sn_err *e, int code, const char *slug, const char *field, 
     snprintf(e->slug, sizeof e->slug, "%s", slug ? slug : sn_err_default_slug(code));
     snprintf(e->field, sizeof e->field, "%s", field ? field : "");
     vsnprintf(e->message, sizeof e->message, fmt, ap);
+    utf8_cut_tail(e->slug);
+    utf8_cut_tail(e->field);
+    utf8_cut_tail(e->message);
 }
 
 int sn_fail(sn_err *e, int code, const char *field, const char *fmt, ...)

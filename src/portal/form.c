@@ -249,14 +249,20 @@ static int add_pair(json_t *form, const char *pair, size_t len, char *tmp, sn_er
 
 int portal_form_parse(portal_ctx *c, json_t **out, sn_err *e)
 {
-    if (!content_type_ok(http_header_get(c->req, "Content-Type")))
-        return sn_fail(e, SN_EMEDIA, NULL, "the form must be application/x-www-form-urlencoded");
     const buf *b = &c->req->body;
-    if (b->len > PORTAL_FORM_MAX) return sn_fail(e, SN_ETOOLARGE, NULL, "the form is too large");
+    return portal_form_parse_body(http_header_get(c->req, "Content-Type"), b->data, b->len, out, e);
+}
+
+int portal_form_parse_body(const char *content_type, const char *body, size_t body_len,
+                           json_t **out, sn_err *e)
+{
+    if (!content_type_ok(content_type))
+        return sn_fail(e, SN_EMEDIA, NULL, "the form must be application/x-www-form-urlencoded");
+    if (body_len > PORTAL_FORM_MAX) return sn_fail(e, SN_ETOOLARGE, NULL, "the form is too large");
     json_t *form = json_object();
-    char *tmp = malloc(b->len + 2);
+    char *tmp = malloc(body_len + 2);
     int rc = form && tmp ? 0 : sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
-    const char *p = b->data ? b->data : "", *end = p + b->len;
+    const char *p = body ? body : "", *end = p + body_len;
     for (int n = 0; rc == 0 && p < end; n++) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         size_t len = amp ? (size_t)(amp - p) : (size_t)(end - p);

@@ -137,6 +137,9 @@ void portal_number(long long n, const char *lang, char *out, size_t cap);
  * of repeated names wins); *out is the caller's. SN_EMEDIA for another Content-Type, SN_ETOOLARGE
  * past PORTAL_FORM_MAX, SN_EINVALID for bad escapes or text that is not UTF-8. */
 int portal_form_parse(portal_ctx *c, json_t **out, sn_err *e);
+/* The same over a Content-Type and body given directly (the fuzz driver; tests). */
+int portal_form_parse_body(const char *content_type, const char *body, size_t len, json_t **out,
+                           sn_err *e);
 
 /* The fields and files of a multipart/form-data body (see multipart.h for the rules and errors):
  * files over max_file bytes or more than max_files of them are refused (SN_ETOOLARGE), and so is

@@ -81,6 +81,16 @@ describe(`error envelope [${backend}]`, () => {
             expectError(r, 400, { field: 'remember' });
         });
 
+        test('unknown field with a long Arabic name → 400 envelope, field cut on a character', async () => {
+            // sn_err keeps 63 bytes of a field: 40 Arabic letters (80 bytes) used to be cut inside a
+            // letter, the envelope could not be built and the answer was a 500 (fuzz/json_body.c).
+            const name = 'ع'.repeat(40);
+            const r = await admin.post('/api/v1/users', newUserBody({ [name]: 1 }));
+            expectError(r, 400, { code: 'unknown_field' });
+            assert.equal(r.json.error.field, 'ع'.repeat(31));
+            assert.ok(!r.json.error.message.includes('\ufffd'));
+        });
+
         test('unknown field in token creation → 400 naming it', async () => {
             const r = await admin.post('/api/v1/tokens', { name: 'x', scope: 'all' });
             expectError(r, 400, { field: 'scope' });

@@ -107,6 +107,41 @@ describe(`sanad mail-ingest (${backend})`, () => {
         assert.match(g.stdout, /unparseable/);
     });
 
+    test('text declared UTF-8 with a code point past U+10FFFF is stored repaired and reads back', async () => {
+        // iconv passed F6 BC 90 91 through as "UTF-8": PostgreSQL refused the message and SQLite
+        // kept text the JSON API could not render (fuzz/email_mime.c).
+        const raw = Buffer.concat([
+            Buffer.from('From: beyond@example.test\r\nTo: pipe@sanad.test\r\nSubject: =?utf-8?B?2LnZhfa8kJE=?=\r\n'
+                + 'Message-ID: <beyond-1@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'),
+            Buffer.from('d8b9d985f6bc9091', 'hex'),
+            Buffer.from(' \u0645\u0631\u062d\u0628\u0627\r\n'),
+        ]);
+        const r = ingest(raw);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const id = Number(r.stdout.match(/conversation (\d+)/)[1]);
+        const admin = await server.login('admin');
+        const c = await admin.get(`/api/v1/conversations/${id}`);
+        assert.equal(c.status, 200, c.text);
+        assert.ok(!c.text.includes('\\ud'), 'no lone surrogate escapes');
+    });
+
+    test('a multipart with no boundary and 8-bit parameter names is taken in at once', () => {
+        // GMime made a boundary up and re-encoded the header: minutes and gigabytes for 110 bytes
+        // (fuzz/email_mime.c). Now read-only: flagged missing_boundary.
+        const raw = Buffer.concat([
+            Buffer.from('From: reem@example.test\r\nMessage-ID: <noboundary-1@example.test>\r\n'
+                + 'Content-Type: multipart/related; bound'),
+            Buffer.alloc(32, 0xb3),
+            Buffer.from('ary="rel1'), Buffer.from([0xa2]), Buffer.from('\r\n\r\n'),
+        ]);
+        const t0 = Date.now();
+        const r = ingest(raw);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+        const flags = server.sql("SELECT flags FROM mail_inbound WHERE message_id = 'noboundary-1@example.test'").trim();
+        assert.match(flags, /missing_boundary/);
+    });
+
     test('--maildir: a batch in one transaction, files moved to cur/ with S once committed', () => {
         const md = path.join(tmp, 'Maildir');
         for (const d of ['new', 'cur', 'tmp']) {

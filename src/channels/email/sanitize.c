@@ -63,6 +63,9 @@ typedef struct san {
     json_t *flags;
     buf out;
     int overflow;
+    size_t mark; /* out.len at the end of the last whole tag or character of text: where the
+                    output is cut when it passes max_bytes, so it never ends inside a tag or a
+                    UTF-8 sequence */
 } san;
 
 static void flag(san *s, const char *f)
@@ -76,22 +79,40 @@ static void flag(san *s, const char *f)
 
 static void put(san *s, const char *text)
 {
-    if (buf_puts(&s->out, text) < 0) s->overflow = 1;
+    if (!s->overflow && buf_puts(&s->out, text) < 0) s->overflow = 1;
 }
 
+static void set_mark(san *s)
+{
+    if (!s->overflow) s->mark = s->out.len;
+}
+
+/* Bytes of the UTF-8 sequence starting at t (1 for a stray byte), never past its NUL. */
+static size_t utf8_seq(const char *t)
+{
+    unsigned char c = (unsigned char)*t;
+    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1, i = 1;
+    while (i < n && ((unsigned char)t[i] & 0xC0) == 0x80)
+        i++;
+    return i;
+}
+
+/* Text (attr 0) or an attribute value (attr 1), escaped; whole characters at a time. */
 static void put_escaped(san *s, const char *t, int attr)
 {
-    char one[2] = {0, 0};
-    for (; *t && !s->overflow; t++) {
+    while (*t && !s->overflow) {
+        size_t n = 1;
         switch (*t) {
         case '&': put(s, "&amp;"); break;
         case '<': put(s, "&lt;"); break;
         case '>': put(s, "&gt;"); break;
         case '"': put(s, attr ? "&quot;" : "\""); break;
         default:
-            one[0] = *t;
-            put(s, one);
+            n = utf8_seq(t);
+            if (buf_append(&s->out, t, n) < 0) s->overflow = 1;
         }
+        t += n;
+        if (!attr) set_mark(s);
     }
 }
 
@@ -290,11 +311,13 @@ static void walk_element(san *s, const GumboNode *n, int depth)
     put(s, tag);
     put_attrs(s, tag, &el->attributes);
     put(s, ">");
+    set_mark(s);
     if (IN(void_tags, tag)) return;
     walk_children(s, &el->children, depth);
     put(s, "</");
     put(s, tag);
     put(s, ">");
+    set_mark(s);
 }
 
 static void walk(san *s, const GumboNode *n, int depth)
@@ -337,7 +360,7 @@ static const char *document_dir(const GumboOutput *g)
 
 int email_html_sanitize(const char *html, const email_html_opts *o, json_t *flags, char **out)
 {
-    san s = {o, flags, {0}, 0};
+    san s = {o, flags, {0}, 0, 0};
     buf_init(&s.out, o->max_bytes ? o->max_bytes : (4u << 20));
     GumboOutput *g = gumbo_parse_with_options(&kGumboDefaultOptions, html, strlen(html));
     if (!g) return SN_EINTERNAL;
@@ -346,11 +369,16 @@ int email_html_sanitize(const char *html, const email_html_opts *o, json_t *flag
         put(&s, "<div dir=\"");
         put(&s, dir);
         put(&s, "\">");
+        set_mark(&s);
     }
     walk(&s, g->document, 0);
     if (dir) put(&s, "</div>");
     gumbo_destroy_output(&kGumboDefaultOptions, g);
-    if (s.overflow) flag(&s, "truncated");
+    if (s.overflow) { /* cut where a tag or a character ended, never inside one */
+        flag(&s, "truncated");
+        s.out.len = s.mark;
+        if (s.out.data) s.out.data[s.mark] = '\0';
+    }
     *out = buf_steal(&s.out);
     if (!*out) *out = strdup("");
     return *out ? 0 : SN_EINTERNAL;
@@ -367,6 +395,7 @@ static const char *const block_tags[] = {"address", "article", "blockquote", "br
 typedef struct text_walk {
     buf *out;
     int space; /* a space is pending */
+    int full;  /* the cap was reached: the text ends at the last whole character */
 } text_walk;
 
 static void text_newline(text_walk *t)
@@ -384,13 +413,18 @@ static void text_node(text_walk *t, const char *s)
         }
         if (t->space && t->out->len && t->out->data[t->out->len - 1] != '\n') buf_puts(t->out, " ");
         t->space = 0;
-        buf_append(t->out, s, 1);
+        size_t n = utf8_seq(s); /* whole characters: the cap never splits one */
+        if (buf_append(t->out, s, n) < 0) {
+            t->full = 1;
+            return;
+        }
+        s += n - 1;
     }
 }
 
 static void text_walk_node(text_walk *t, const GumboNode *n, int depth)
 {
-    if (depth > 200) return;
+    if (depth > 200 || t->full) return;
     if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA) {
         text_node(t, n->v.text.text);
         return;
@@ -423,7 +457,7 @@ int email_html_to_text(const char *html, size_t max_bytes, char **out)
 {
     buf b;
     buf_init(&b, max_bytes ? max_bytes : (4u << 20));
-    text_walk t = {&b, 0};
+    text_walk t = {&b, 0, 0};
     GumboOutput *g = gumbo_parse_with_options(&kGumboDefaultOptions, html, strlen(html));
     if (!g) return SN_EINTERNAL;
     text_walk_node(&t, g->document, 0);

@@ -116,6 +116,46 @@ static void test_fail_truncates(void **state)
     assert_int_equal(e.message[0], 'a');
 }
 
+/* Truncation never splits a UTF-8 character: the envelope must stay valid JSON text (an unknown
+ * field with a long Arabic name gave a 500; found by fuzz/json_body.c). */
+static void repeat(char *out, size_t cap, const char *prefix, const char *ch, int times)
+{
+    out[0] = '\0';
+    strncat(out, prefix, cap - 1);
+    for (int i = 0; i < times; i++)
+        strncat(out, ch, cap - strlen(out) - 1);
+}
+
+static void test_fail_truncates_on_character_boundary(void **state)
+{
+    char ar[512], euro[512], emoji[512];
+    repeat(ar, sizeof ar, "", "\xd8\xb9", 200);                /* ع: 2 bytes */
+    repeat(euro, sizeof euro, "a", "\xe2\x82\xac", 30);        /* €: 3 bytes */
+    repeat(emoji, sizeof emoji, "ab", "\xf0\x9f\x98\x80", 20); /* 😀: 4 bytes */
+    sn_err e;
+
+    sn_fail_slug(&e, SN_EINVALID, "unknown_field", ar, "unknown field '%s'", ar);
+    assert_int_equal(strlen(e.field), 62); /* 63 would end inside the 32nd letter */
+    assert_memory_equal(e.field, ar, 62);
+    sn_fail(&e, SN_EINVALID, NULL, "%s", ar);
+    assert_int_equal(strlen(e.message), 254); /* 255 would end inside the 128th letter */
+    assert_memory_equal(e.message, ar, 254);
+
+    sn_fail(&e, SN_EINVALID, euro, "%s", euro);
+    assert_int_equal(strlen(e.field), 1 + 3 * 20); /* 63 bytes hold 20 whole € and 2 bytes */
+    assert_memory_equal(e.field, euro, 61);
+
+    sn_fail(&e, SN_EINVALID, emoji, "%s", emoji);
+    assert_int_equal(strlen(e.field), 2 + 4 * 15); /* 63 bytes: 2 + 15 × 4 = 62, 1 byte left */
+    assert_memory_equal(e.field, emoji, 62);
+
+    /* Whole characters that fit exactly are kept. */
+    char exact[64];
+    repeat(exact, sizeof exact, "a", "\xe2\x82\xac", 20); /* 61 bytes */
+    sn_fail(&e, SN_EINVALID, exact, "x");
+    assert_string_equal(e.field, exact);
+}
+
 static void test_clear(void **state)
 {
     sn_err e;
@@ -138,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_fail_without_field),
         cmocka_unit_test(test_fail_null_err_returns_code),
         cmocka_unit_test(test_fail_slug),
+        cmocka_unit_test(test_fail_truncates_on_character_boundary),
         cmocka_unit_test(test_fail_truncates),
         cmocka_unit_test(test_clear),
     };

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char *clean(const char *html, json_t *flags)
@@ -158,6 +159,103 @@ static void test_msgid(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Valid UTF-8 (no stray continuation, no cut sequence) — what jansson and PostgreSQL demand. */
+static int utf8_ok(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
+/* Past max_bytes the output is cut where a character or a tag ended: never inside an Arabic
+ * letter (invalid UTF-8: PostgreSQL refuses the message, the JSON API cannot show it) nor inside
+ * a tag. Found by fuzz/email_html.c. */
+static void test_cap_keeps_whole_characters(void **state)
+{
+    char html[4096] = "<p dir=\"rtl\"><b>";
+    for (int i = 0; i < 300; i++)
+        strncat(html, i % 40 == 39 ? "<a href=\"https://x.test/\">\xd8\xb9</a>" : "\xd8\xb9",
+                sizeof html - strlen(html) - 1);
+    for (size_t cap = 40; cap < 300; cap++) {
+        email_html_opts o = {0, NULL, NULL, cap};
+        json_t *flags = json_array();
+        char *out = NULL, *text = NULL;
+        assert_int_equal(email_html_sanitize(html, &o, flags, &out), 0);
+        assert_true(strlen(out) <= cap);
+        assert_true(utf8_ok(out));
+        assert_true(has_flag(flags, "truncated"));
+        const char *lt = strrchr(out, '<'), *gt = strrchr(out, '>');
+        assert_true(!lt || (gt && gt > lt)); /* no tag left open */
+        assert_int_equal(email_html_to_text(html, cap, &text), 0);
+        assert_true(strlen(text) <= cap);
+        assert_true(utf8_ok(text));
+        free(out);
+        free(text);
+        json_decref(flags);
+    }
+}
+
+/* An attachment with no bytes: kept with len 0 and a buffer (memcpy from GMime's NULL data was
+ * undefined behaviour, fatal under `make asan`). Found by fuzz/email_mime.c. */
+static void test_empty_attachment(void **state)
+{
+    email_parsed p =
+        parse("From: a@example.test\r\nSubject: empty\r\nMessage-ID: <e1@x>\r\n"
+              "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+              "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+              "--b\r\nContent-Type: application/pdf\r\n"
+              "Content-Disposition: attachment; filename=\"empty.pdf\"\r\n\r\n"
+              "--b--\r\n");
+    assert_int_equal(p.nfiles, 1);
+    assert_string_equal(p.files[0].filename, "empty.pdf");
+    assert_int_equal(p.files[0].len, 0);
+    assert_non_null(p.files[0].data);
+    email_parsed_fini(&p);
+}
+
+/* Declared UTF-8 holding a code point past U+10FFFF (F6 BC 90 91): iconv let it through as
+ * "converted", and the text and subject were not UTF-8. Found by fuzz/email_mime.c. */
+static void test_declared_utf8_beyond_unicode(void **state)
+{
+    email_parsed p =
+        parse("From: a@example.test\r\nSubject: =?utf-8?B?2LnZhfa8kJE=?= x\r\n"
+              "Message-ID: <u1@x>\r\nMIME-Version: 1.0\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+              "\xd8\xb9\xd9\x85\xf6\xbc\x90\x91 \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7\r\n");
+    assert_non_null(p.text);
+    assert_true(utf8_ok(p.text));
+    assert_non_null(p.subject);
+    assert_true(utf8_ok(p.subject));
+    email_parsed_fini(&p);
+}
+
+/* A multipart with no boundary and 8-bit bytes in a parameter name: asking GMime for the
+ * boundary made one up and re-encoded the header, which took minutes and gigabytes for these 110
+ * bytes. Parsed in a child with a deadline so the test fails rather than hangs. Found by
+ * fuzz/email_mime.c. */
+static void test_multipart_without_boundary(void **state)
+{
+    static const char raw[] = "From: reem@e_xample.test\r\nContent-Type: multipart/related; bound"
+                              "\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3"
+                              "\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3\xb3"
+                              "ary=\"rel1\xa2\r\n\r\n";
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(5);
+        email_limits lim = {1 << 20, 1 << 20};
+        email_parsed p;
+        int ok = email_parse(raw, sizeof raw - 1, &lim, &p) == 0 &&
+                 has_flag(p.flags, "missing_boundary");
+        email_parsed_fini(&p);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     email_init();
@@ -166,6 +264,10 @@ int main(void)
         cmocka_unit_test(test_html_to_text),   cmocka_unit_test(test_subject_words),
         cmocka_unit_test(test_classify),       cmocka_unit_test(test_token),
         cmocka_unit_test(test_msgid),
+        cmocka_unit_test(test_cap_keeps_whole_characters),
+        cmocka_unit_test(test_empty_attachment),
+        cmocka_unit_test(test_declared_utf8_beyond_unicode),
+        cmocka_unit_test(test_multipart_without_boundary),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     email_fini();
