@@ -247,8 +247,9 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
     store_stmt *st;
     rc = store_prepare(db, "INSERT INTO conversations (number, customer_id, channel, "
                            "service_line_id, subject, search_text, created_at, updated_at, "
-                           "first_response_due_at, resolution_due_at, contacts_count) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id", &st);
+                           "first_response_due_at, resolution_due_at, contacts_count, status, "
+                           "solved_at, closed_at, pending_since, first_response_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id", &st);
     if (rc == 0) {
         store_bind_text(st, 1, c->number);
         store_bind_int(st, 2, customer_id);
@@ -263,8 +264,21 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
         store_bind_int(st, 8, now);
         store_bind_int(st, 9, first_due);
         store_bind_int(st, 10, res_due);
+        const conv_initial *init = in->initial;
+        store_bind_text(st, 11, init && init->status ? init->status : "open");
+        int64_t times[] = {init ? init->solved_at : 0, init ? init->closed_at : 0,
+                           init ? init->pending_since : 0, init ? init->first_response_at : 0};
+        for (int i = 0; i < 4; i++) {
+            if (times[i])
+                store_bind_int(st, 12 + i, times[i]);
+            else
+                store_bind_null(st, 12 + i);
+        }
         rc = store_step(st);
-        if (rc == STORE_ROW) new_conv_row(c, store_col_int(st, 0), customer_id, line, at, in->channel);
+        if (rc == STORE_ROW) {
+            new_conv_row(c, store_col_int(st, 0), customer_id, line, at, in->channel);
+            if (init && init->status) snprintf(c->status, sizeof c->status, "%s", init->status);
+        }
         store_finish(st);
         rc = rc == STORE_ROW ? 0 : (rc < 0 ? rc : SN_EDB);
     }
