@@ -174,8 +174,10 @@ static void *batch_item(import_batch *b, int i)
 
 static void batch_release(import_batch *b)
 {
-    for (int i = 0; i < b->n; i++)
+    for (int i = 0; i < b->n; i++) {
+        if (b->kind->release) b->kind->release(batch_item(b, i));
         json_decref(b->slots[i].json);
+    }
     memset(b->items, 0, (size_t)b->n * b->kind->item_size);
     b->n = 0;
 }

@@ -195,7 +195,18 @@ static int contacts_parse(void *vctx, json_t *line, void *item, sn_err *e)
     c->at = c->in.received_at ? c->in.received_at : now;
     c->in.received_at = c->at;
     c->in.historical = 1; /* the record only: no triggers, routing, auto-replies, webhooks */
-    return parse_outcome(ctx, line, c, e);
+    if ((rc = parse_outcome(ctx, line, c, e)) < 0) return rc;
+    /* Normalised here, on the reader thread, rather than by the writer, which bounds the run
+     * (NULL: the intake normalises it). */
+    c->in.search_text = conv_search_text_dup(c->in.subject, c->in.body);
+    return 0;
+}
+
+static void contacts_release(void *item)
+{
+    contact_line *c = item;
+    free((char *)c->in.search_text);
+    c->in.search_text = NULL;
 }
 
 static int exec_ints(store *db, const char *sql, int n, const int64_t *args)
@@ -417,4 +428,5 @@ const import_kind import_kind_contacts = {
     contacts_teardown,
     contacts_parse,
     contacts_apply,
+    contacts_release,
 };

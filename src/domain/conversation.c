@@ -230,6 +230,18 @@ static void new_conv_row(conv_row *c, int64_t id, int64_t customer_id, int64_t l
 
 /* A new conversation with its first contact counted, its search text and SLA due times, in
  * one statement. */
+char *conv_search_text_dup(const char *subject, const char *body)
+{
+    buf text;
+    buf_init(&text, 1 << 20);
+    buf_puts(&text, subject ? subject : "");
+    buf_puts(&text, " ");
+    buf_puts(&text, body ? body : "");
+    char *norm = text_normalize_dup(text.data);
+    buf_fini(&text);
+    return norm;
+}
+
 static int insert_conversation(store *db, const contact_input *in, int64_t customer_id, int64_t line,
                                int64_t at, int64_t now, conv_row *c)
 {
@@ -237,13 +249,7 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
     int rc = next_number(db, c->number, sizeof c->number);
     if (rc == 0) rc = sla_due(db, line, "normal", at, 0, &first_due, &res_due);
     if (rc < 0) return rc;
-    buf text;
-    buf_init(&text, 1 << 20);
-    buf_puts(&text, in->subject ? in->subject : "");
-    buf_puts(&text, " ");
-    buf_puts(&text, in->body ? in->body : "");
-    char *norm = text_normalize_dup(text.data);
-    buf_fini(&text);
+    char *norm = in->search_text ? NULL : conv_search_text_dup(in->subject, in->body);
     store_stmt *st;
     rc = store_prepare(db, "INSERT INTO conversations (number, customer_id, channel, "
                            "service_line_id, subject, search_text, created_at, updated_at, "
@@ -259,7 +265,7 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
         else
             store_bind_null(st, 4);
         store_bind_text(st, 5, in->subject ? in->subject : "");
-        store_bind_text(st, 6, norm ? norm : "");
+        store_bind_text(st, 6, in->search_text ? in->search_text : norm ? norm : "");
         store_bind_int(st, 7, at);
         store_bind_int(st, 8, now);
         store_bind_int(st, 9, first_due);
