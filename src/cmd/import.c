@@ -174,8 +174,10 @@ static void *batch_item(import_batch *b, int i)
 
 static void batch_release(import_batch *b)
 {
-    for (int i = 0; i < b->n; i++)
+    for (int i = 0; i < b->n; i++) {
+        if (b->kind->release) b->kind->release(batch_item(b, i));
         json_decref(b->slots[i].json);
+    }
     memset(b->items, 0, (size_t)b->n * b->kind->item_size);
     b->n = 0;
 }
@@ -243,8 +245,7 @@ static int batch_run(import_batch *b, sn_err *fatal)
         if (b->slots[i].state == SLOT_DUPLICATE) b->stats->duplicates++;
     }
     pthread_mutex_unlock(&b->stats->lock);
-    batch_release(b);
-    return 0;
+    return 0; /* the reader releases the batch's lines when it takes the batch back */
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -413,6 +414,9 @@ static void *reader_main(void *arg)
             pthread_cond_wait(&p->changed, &p->lock);
         int stop = p->stop;
         pthread_mutex_unlock(&p->lock);
+        /* Freeing the parsed lines the writer committed is the reader's work, off the writer's
+         * thread, which bounds the import. */
+        batch_release(&p->batch[i]);
         int more = stop ? 0 : fill_batch(p, &p->batch[i]);
         pthread_mutex_lock(&p->lock);
         p->ready[i] = !stop && p->batch[i].n > 0;

@@ -26,6 +26,8 @@ typedef struct import_kind {
     int (*parse)(void *ctx, json_t *line, void *item, sn_err *e);
     /* Write one item inside the open transaction; *duplicate = 1 when it was already there. */
     int (*apply)(void *ctx, store *db, const void *item, int *duplicate, sn_err *e);
+    /* Free what parse() allocated in an item (on the reader thread, after apply); or NULL. */
+    void (*release)(void *item);
 } import_kind;
 
 extern const import_kind import_kind_contacts;

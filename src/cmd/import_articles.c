@@ -85,4 +85,5 @@ const import_kind import_kind_articles = {
     articles_teardown,
     articles_parse,
     articles_apply,
+    NULL,
 };

@@ -195,7 +195,18 @@ static int contacts_parse(void *vctx, json_t *line, void *item, sn_err *e)
     c->at = c->in.received_at ? c->in.received_at : now;
     c->in.received_at = c->at;
     c->in.historical = 1; /* the record only: no triggers, routing, auto-replies, webhooks */
-    return parse_outcome(ctx, line, c, e);
+    if ((rc = parse_outcome(ctx, line, c, e)) < 0) return rc;
+    /* Normalised here, on the reader thread, rather than by the writer, which bounds the run
+     * (NULL: the intake normalises it). */
+    c->in.search_text = conv_search_text_dup(c->in.subject, c->in.body);
+    return 0;
+}
+
+static void contacts_release(void *item)
+{
+    contact_line *c = item;
+    free((char *)c->in.search_text);
+    c->in.search_text = NULL;
 }
 
 static int exec_ints(store *db, const char *sql, int n, const int64_t *args)
@@ -228,16 +239,42 @@ static int timeline_event(store *db, int64_t conv, const char *kind, const char 
     return rc < 0 ? rc : 0;
 }
 
+/* The timeline row of the move from open to the line's status. */
+static int status_event(store *db, const contact_line *c, int64_t conv, sn_err *e)
+{
+    int done = c->status != STATUS_PENDING;
+    char detail[80];
+    snprintf(detail, sizeof detail, "{\"from\":\"open\",\"imported\":true,\"to\":\"%s\"}",
+             status_names[c->status]);
+    if (timeline_event(db, conv, "status", detail, done ? c->solved_at : c->at) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
+    return 0;
+}
+
+/* The state a conversation the line starts is inserted in: the same as apply_outcome's UPDATE
+ * would leave, written once (a new row instead of a new row and an update of four indexes). */
+static void initial_state(const contact_line *c, conv_initial *init)
+{
+    int done = c->status == STATUS_SOLVED || c->status == STATUS_CLOSED;
+    *init = (conv_initial){NULL, 0, 0, 0, c->first_response_at};
+    if (c->status == STATUS_KEEP || c->status == STATUS_OPEN) return;
+    init->status = status_names[c->status];
+    if (done) init->solved_at = c->solved_at;
+    if (c->status == STATUS_CLOSED) init->closed_at = c->solved_at;
+    if (!done) init->pending_since = c->at;
+}
+
 /* Move the conversation to the line's status as of when it happened — pending since the
  * contact, solved (and closed) at solved_at — and record the first response. One UPDATE
  * instead of conv_update_in_tx: the intake leaves the conversation open, not pending, with no
  * solved_at, so the moves open → pending | solved | solved → closed need none of its checks,
  * and the bulk path saves a read and two writes per line. */
-static int apply_outcome(store *db, const contact_line *c, int64_t conv, sn_err *e)
+static int apply_outcome(store *db, const contact_line *c, int64_t conv, int written, sn_err *e)
 {
     int moves =
         c->status == STATUS_PENDING || c->status == STATUS_SOLVED || c->status == STATUS_CLOSED;
     int64_t first[] = {c->first_response_at, conv};
+    if (written) return moves ? status_event(db, c, conv, e) : 0;
     if (!moves) {
         if (c->first_response_at &&
             exec_ints(db,
@@ -275,12 +312,8 @@ static int apply_outcome(store *db, const contact_line *c, int64_t conv, sn_err 
     store_bind_int(st, 6, conv);
     int rc = store_step(st);
     store_finish(st);
-    char detail[80];
-    snprintf(detail, sizeof detail, "{\"from\":\"open\",\"imported\":true,\"to\":\"%s\"}",
-             status_names[c->status]);
-    if (rc < 0 || timeline_event(db, conv, "status", detail, done ? c->solved_at : c->at) < 0)
-        return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
-    return 0;
+    if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
+    return status_event(db, c, conv, e);
 }
 
 /* The department ticket of an escalated line, as it was: raised at the contact with the
@@ -332,12 +365,16 @@ static int contacts_apply(void *vctx, store *db, const void *item, int *duplicat
     contact_result r;
     /* History is replayed as of when it happened: a pending conversation the contact reopens
      * was paused until the contact came, not until today, and the timeline shows its time. */
-    int rc = contact_receive_in_tx(db, &import_actor, &c->in, c->at, &r, e);
+    conv_initial init;
+    initial_state(c, &init);
+    contact_input in = c->in;
+    in.initial = &init; /* a conversation the line starts is written in its final state */
+    int rc = contact_receive_in_tx(db, &import_actor, &in, c->at, &r, e);
     if (rc < 0) return rc;
     *duplicate = r.duplicate;
     if (r.duplicate) return 0;
     if (c->escalated_to && (rc = record_escalation(db, c, r.conversation_id, e)) < 0) return rc;
-    return apply_outcome(db, c, r.conversation_id, e);
+    return apply_outcome(db, c, r.conversation_id, !r.joined, e);
 }
 
 #define DAY_MS (24LL * 3600 * 1000)
@@ -391,4 +428,5 @@ const import_kind import_kind_contacts = {
     contacts_teardown,
     contacts_parse,
     contacts_apply,
+    contacts_release,
 };

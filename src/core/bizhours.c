@@ -75,6 +75,17 @@ typedef struct bh_tls {
     char zone[BH_ZONE_MAX];
 } bh_tls;
 
+/* wall_to_utc's answers on this thread for its current calendar, direct-mapped by date and
+ * minute, cleared when the calendar changes: due times computed one after the other (an import
+ * of history, a busy intake) ask for the same days' windows again and again, and each answer
+ * costs ICU thousands of instructions. key 0: an empty entry (date keys are > 0). */
+#define BH_MEMO 256
+typedef struct bh_memo {
+    int key, min;
+    int64_t ms;
+} bh_memo;
+static _Thread_local bh_memo wall_memo[BH_MEMO];
+
 static pthread_key_t tls_key;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static int tls_ready; /* written once, inside pthread_once */
@@ -146,6 +157,7 @@ static UCalendar *thread_ucal(const char *zone)
     }
     if (t->uc && strcmp(t->zone, zone) == 0) return t->uc;
     if (t->uc) ucal_close(t->uc);
+    memset(wall_memo, 0, sizeof wall_memo); /* a new calendar may be at the old one's address */
     t->uc = ucal_for_zone(zone);
     snprintf(t->zone, sizeof t->zone, "%s", t->uc ? zone : "");
     return t->uc;
@@ -165,6 +177,12 @@ static int utc_to_date(UCalendar *uc, int64_t ms, bh_date *out)
 /* The instant of wall time `min` minutes after local midnight of `t` (min ≤ 1440). */
 static int wall_to_utc(UCalendar *uc, bh_date t, int min, int64_t *ms)
 {
+    int key = date_key(t.y, t.m, t.d);
+    bh_memo *m = &wall_memo[((unsigned)key * 31u + (unsigned)min) % BH_MEMO];
+    if (m->key == key && m->min == min) {
+        *ms = m->ms;
+        return 0;
+    }
     UErrorCode st = U_ZERO_ERROR;
     if (min >= 1440) {
         date_next(&t);
@@ -175,6 +193,7 @@ static int wall_to_utc(UCalendar *uc, bh_date t, int min, int64_t *ms)
     UDate u = ucal_getMillis(uc, &st);
     if (U_FAILURE(st)) return SN_EINTERNAL;
     *ms = (int64_t)u;
+    *m = (bh_memo){key, min, *ms};
     return 0;
 }
 

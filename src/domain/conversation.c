@@ -230,6 +230,18 @@ static void new_conv_row(conv_row *c, int64_t id, int64_t customer_id, int64_t l
 
 /* A new conversation with its first contact counted, its search text and SLA due times, in
  * one statement. */
+char *conv_search_text_dup(const char *subject, const char *body)
+{
+    buf text;
+    buf_init(&text, 1 << 20);
+    buf_puts(&text, subject ? subject : "");
+    buf_puts(&text, " ");
+    buf_puts(&text, body ? body : "");
+    char *norm = text_normalize_dup(text.data);
+    buf_fini(&text);
+    return norm;
+}
+
 static int insert_conversation(store *db, const contact_input *in, int64_t customer_id, int64_t line,
                                int64_t at, int64_t now, conv_row *c)
 {
@@ -237,18 +249,13 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
     int rc = next_number(db, c->number, sizeof c->number);
     if (rc == 0) rc = sla_due(db, line, "normal", at, 0, &first_due, &res_due);
     if (rc < 0) return rc;
-    buf text;
-    buf_init(&text, 1 << 20);
-    buf_puts(&text, in->subject ? in->subject : "");
-    buf_puts(&text, " ");
-    buf_puts(&text, in->body ? in->body : "");
-    char *norm = text_normalize_dup(text.data);
-    buf_fini(&text);
+    char *norm = in->search_text ? NULL : conv_search_text_dup(in->subject, in->body);
     store_stmt *st;
     rc = store_prepare(db, "INSERT INTO conversations (number, customer_id, channel, "
                            "service_line_id, subject, search_text, created_at, updated_at, "
-                           "first_response_due_at, resolution_due_at, contacts_count) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id", &st);
+                           "first_response_due_at, resolution_due_at, contacts_count, status, "
+                           "solved_at, closed_at, pending_since, first_response_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id", &st);
     if (rc == 0) {
         store_bind_text(st, 1, c->number);
         store_bind_int(st, 2, customer_id);
@@ -258,13 +265,26 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
         else
             store_bind_null(st, 4);
         store_bind_text(st, 5, in->subject ? in->subject : "");
-        store_bind_text(st, 6, norm ? norm : "");
+        store_bind_text(st, 6, in->search_text ? in->search_text : norm ? norm : "");
         store_bind_int(st, 7, at);
         store_bind_int(st, 8, now);
         store_bind_int(st, 9, first_due);
         store_bind_int(st, 10, res_due);
+        const conv_initial *init = in->initial;
+        store_bind_text(st, 11, init && init->status ? init->status : "open");
+        int64_t times[] = {init ? init->solved_at : 0, init ? init->closed_at : 0,
+                           init ? init->pending_since : 0, init ? init->first_response_at : 0};
+        for (int i = 0; i < 4; i++) {
+            if (times[i])
+                store_bind_int(st, 12 + i, times[i]);
+            else
+                store_bind_null(st, 12 + i);
+        }
         rc = store_step(st);
-        if (rc == STORE_ROW) new_conv_row(c, store_col_int(st, 0), customer_id, line, at, in->channel);
+        if (rc == STORE_ROW) {
+            new_conv_row(c, store_col_int(st, 0), customer_id, line, at, in->channel);
+            if (init && init->status) snprintf(c->status, sizeof c->status, "%s", init->status);
+        }
         store_finish(st);
         rc = rc == STORE_ROW ? 0 : (rc < 0 ? rc : SN_EDB);
     }

@@ -20,6 +20,13 @@ enum channel { CH_PHONE, CH_EMAIL, CH_X, CH_FORM, CH_CHAT, CH_COUNT };
 const char *channel_name(int ch);
 int channel_parse(const char *name); /* -1 when unknown */
 
+/* Imports: the state a conversation the contact starts is written in at once (its history
+ * replayed), instead of open and then updated. status NULL: open; a time 0: none. */
+typedef struct conv_initial {
+    const char *status; /* open | pending | solved | closed */
+    int64_t solved_at, closed_at, pending_since, first_response_at;
+} conv_initial;
+
 typedef struct contact_input {
     int channel;
     customer_input customer;
@@ -31,6 +38,9 @@ typedef struct contact_input {
     const char *meta_json;    /* channel metadata, or NULL */
     int historical;           /* an import of past contacts: no triggers, routing, automatic
                                  replies or webhook events — only the record */
+    const conv_initial *initial; /* imports: a new conversation's state, or NULL (open) */
+    const char *search_text;  /* text_normalize_dup of subject " " body when the caller made it
+                                 already (imports, on their reader thread), or NULL */
     int64_t conversation_id;  /* join exactly this conversation (email threading; a merged one
                                  leads to where it was merged, a closed one starts anew), or 0 */
 } contact_input;
@@ -42,6 +52,10 @@ typedef struct contact_result {
     int duplicate; /* external_id seen before: nothing was written */
     int64_t message_id; /* the inbound message written (0 for a duplicate) */
 } contact_result;
+
+/* A new conversation's search text: subject and body normalised (malloc'd; NULL when out of
+ * memory). */
+char *conv_search_text_dup(const char *subject, const char *body);
 
 /* The intake every channel uses. Runs in its own write transaction. */
 int contact_receive(store *db, const actor *who, const contact_input *in, contact_result *out,

@@ -31,10 +31,20 @@ struct store_cache_slot {
     store_stmt *st;
 };
 
+/* In front of the cache: the slot last found for a caller's SQL text, by its address (the
+ * callers' SQL is almost always a string literal), so a hit skips hashing the text. */
+#define STORE_RECENT 128
+
+struct store_recent {
+    const char *key; /* the caller's pointer, compared, never dereferenced */
+    struct store_cache_slot *slot;
+};
+
 struct store {
     const struct store_ops *ops;
     enum store_kind kind;
     struct store_cache_slot cache[STORE_CACHE_SLOTS];
+    struct store_recent recent[STORE_RECENT];
 };
 
 struct store_stmt {

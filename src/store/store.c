@@ -56,6 +56,14 @@ static unsigned long hash_sql(const char *s)
  * in use (a query run inside another loop over the same SQL), a one-off statement is made. */
 int store_prepare(store *db, const char *sql, store_stmt **out)
 {
+    /* The recent entry is a hint: the text is still compared, since the same address may hold
+     * other SQL by now (a buffer the caller reused). */
+    struct store_recent *r = &db->recent[((uintptr_t)sql >> 3) % STORE_RECENT];
+    if (r->key == sql && r->slot->st && !r->slot->st->in_use && strcmp(r->slot->sql, sql) == 0) {
+        r->slot->st->in_use = 1;
+        *out = r->slot->st;
+        return 0;
+    }
     unsigned long h = hash_sql(sql);
     struct store_cache_slot *free_slot = NULL;
     for (int probe = 0; probe < STORE_CACHE_SLOTS; probe++) {
@@ -66,6 +74,7 @@ int store_prepare(store *db, const char *sql, store_stmt **out)
         }
         if (strcmp(s->sql, sql) != 0) continue;
         if (!s->st->in_use) {
+            *r = (struct store_recent){sql, s};
             s->st->in_use = 1;
             *out = s->st;
             return 0;
@@ -84,6 +93,7 @@ int store_prepare(store *db, const char *sql, store_stmt **out)
     if (free_slot && (free_slot->sql = strdup(sql)) != NULL) {
         free_slot->st = st;
         st->cached = 1;
+        *r = (struct store_recent){sql, free_slot};
     }
     *out = st;
     return 0;

@@ -197,6 +197,33 @@ describe(`import and reports [${backend}]`, () => {
             rejected: BAD.length });
     });
 
+    test('each conversation is written as of its lines: times, search text, timeline', async () => {
+        const q = (sql) => server.sql(sql).trim();
+        const ms = (iso) => String(Date.parse(iso));
+        const conv = (ext, cols) => q(`SELECT ${cols} FROM conversations WHERE id = ` +
+            `(SELECT conversation_id FROM contacts WHERE external_id = '${ext}')`);
+        const times = "status || ' ' || COALESCE(solved_at, -1) || ' ' || COALESCE(pending_since, -1) || ' ' || " +
+            'COALESCE(first_response_at, -1)';
+        // New conversations, written in their final state at once.
+        assert.equal(conv('t-4', times), `pending -1 ${ms('2021-01-31T21:30:00Z')} -1`);
+        assert.equal(conv('t-5', times), `open -1 -1 ${ms('2021-02-02T06:10:00Z')}`);
+        assert.equal(conv('t-9', times + " || ' ' || closed_at"),
+            `closed ${ms('2021-03-01T06:40:00Z')} -1 ${ms('2021-03-01T06:10:00Z')} ${ms('2021-03-01T06:40:00Z')}`);
+        // A line joining (and reopening) C7: solved again later, the first response kept.
+        assert.equal(conv('t-8', times + " || ' ' || contacts_count"),
+            `closed ${ms('2021-02-12T07:00:00Z')} -1 ${ms('2021-02-10T06:05:00Z')} 2`);
+        // The search text is normalised (ة → ه) and covers the joined line's body too.
+        assert.match(conv('t-5', 'search_text'), /محادثه/);
+        assert.match(conv('t-8', 'search_text'), /اتصال.*متابعه/);
+        const r = await supervisor.get(`/api/v1/conversations?q=${encodeURIComponent('محادثة')}&status=open`);
+        expectStatus(r, 200);
+        assert.deepEqual(r.json.items.map((x) => x.number), [conv('t-5', 'number')]);
+        // The timeline holds the imported move from open, at the time it happened.
+        assert.equal(conv('t-4', 'id') && q("SELECT at || ' ' || detail FROM conversation_events WHERE kind = 'status' " +
+            `AND conversation_id = ${conv('t-4', 'id')}`),
+        `${ms('2021-01-31T21:30:00Z')} {"from":"open","imported":true,"to":"pending"}`);
+    });
+
     test('importing the file again is idempotent: all duplicates, nothing written', async () => {
         const before = server.sql('SELECT COUNT(*) FROM contacts').trim();
         const r = importFile();
