@@ -418,9 +418,13 @@ static void *publisher(void *arg)
             }
         if (due < t - 1000000) due = t - 1000000; /* fell behind by a second: do not burst */
         /* Behind schedule means every publisher is busy: sleep until a response comes (a
-         * poll loop here would take a core from the server it measures). */
-        int wait = due <= now_us() ? 5 : (int)((due - now_us()) / 1000);
-        int n = epoll_wait(epfd, evs, 256, wait > 5 ? 5 : wait);
+         * poll loop here would take a core from the server it measures). One reading of the
+         * clock: with two, a thread preempted between them computed a negative timeout, and
+         * epoll_wait blocks for good on one once no publisher is busy (the run stalled until
+         * the server closed the idle connections, 120 s later). */
+        int64_t now = now_us();
+        int wait = due <= now ? 5 : (int)((due - now) / 1000);
+        int n = epoll_wait(epfd, evs, 256, wait < 0 ? 0 : wait > 5 ? 5 : wait);
         for (int k = 0; k < n; k++)
             on_response(&ps[evs[k].data.u32]);
     }
