@@ -10,6 +10,7 @@
 #define SANAD_API_H
 
 #include "../core/config.h"
+#include "../domain/attachment.h"
 #include "../domain/domain.h"
 #include "../domain/session.h"
 #include "../http/http.h"
@@ -224,6 +225,10 @@ int api_mailboxes_update(api_ctx *c, sn_err *e);
 int api_mail_inbound(api_ctx *c, sn_err *e);
 int api_mail_inbound_raw(api_ctx *c, sn_err *e);
 int api_attachments_get(api_ctx *c, sn_err *e);
+/* Answer with a stored file (attachment or document) as a staff-only download: the sniffed type
+ * made safe to serve, Content-Disposition attachment (ASCII `fallback` name plus the UTF-8 one),
+ * nosniff, a sandboxing CSP and no caching. */
+int api_respond_stored_file(api_ctx *c, const attachment_row *a, const char *fallback, sn_err *e);
 extern const field_spec mailbox_create_fields[], mailbox_update_fields[];
 extern const query_spec mail_inbound_query[];
 

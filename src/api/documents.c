@@ -176,39 +176,11 @@ int api_documents_review(api_ctx *c, sn_err *e)
     return 0;
 }
 
-/* Content-Disposition: attachment with the client's name as RFC 5987 filename*. */
-static void download_headers(http_req *req, const char *filename)
-{
-    char value[900];
-    size_t n = (size_t)snprintf(value, sizeof value,
-                                "attachment; filename=\"document\"; filename*=UTF-8''");
-    for (const unsigned char *p = (const unsigned char *)filename; *p && n + 4 < sizeof value;
-         p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            strchr("!#$&+-.^_`|~", *p))
-            value[n++] = (char)*p;
-        else
-            n += (size_t)snprintf(value + n, sizeof value - n, "%%%02X", *p);
-    }
-    value[n] = '\0';
-    http_set_header(req, "Content-Disposition", value);
-    http_set_header(req, "X-Content-Type-Options", "nosniff");
-    http_set_header(req, "Content-Security-Policy", "default-src 'none'; sandbox");
-    http_set_header(req, "Cache-Control", "private, no-store");
-}
-
 int api_documents_file(api_ctx *c, sn_err *e)
 {
     int64_t id;
     attachment_row a;
     int rc = api_param_id(c, 0, &id, e);
     if (rc == 0) rc = doc_file_row(c->db, &c->act, id, &a, e);
-    char *data = NULL;
-    size_t len = 0;
-    if (rc == 0) rc = attachment_read_file(c->cfg->data, a.sha256, (size_t)1 << 30, &data, &len, e);
-    if (rc < 0) return rc;
-    download_headers(c->req, a.filename);
-    http_respond(c->req, 200, attachment_serve_type(a.content_type), data, len);
-    free(data);
-    return 0;
+    return rc < 0 ? rc : api_respond_stored_file(c, &a, "document", e);
 }

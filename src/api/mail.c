@@ -119,10 +119,10 @@ int api_mail_inbound(api_ctx *c, sn_err *e)
 }
 
 /* Content-Disposition: attachment with an ASCII fallback and the UTF-8 name (RFC 6266/5987). */
-static void set_download_headers(http_req *req, const char *filename)
+static void set_download_headers(http_req *req, const char *fallback, const char *filename)
 {
     char value[1200];
-    size_t n = (size_t)snprintf(value, sizeof value, "attachment; filename=\"attachment\"");
+    size_t n = (size_t)snprintf(value, sizeof value, "attachment; filename=\"%s\"", fallback);
     if (filename && *filename) {
         n += (size_t)snprintf(value + n, sizeof value - n, "; filename*=UTF-8''");
         for (const unsigned char *p = (const unsigned char *)filename; *p && n + 4 < sizeof value; p++) {
@@ -140,20 +140,25 @@ static void set_download_headers(http_req *req, const char *filename)
     http_set_header(req, "Cache-Control", "private, no-store");
 }
 
+int api_respond_stored_file(api_ctx *c, const attachment_row *a, const char *fallback, sn_err *e)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = attachment_read_file(c->cfg->data, a->sha256, (size_t)1 << 30, &data, &len, e);
+    if (rc < 0) return rc;
+    set_download_headers(c->req, fallback, a->filename);
+    http_respond(c->req, 200, attachment_serve_type(a->content_type), data, len);
+    free(data);
+    return 0;
+}
+
 int api_attachments_get(api_ctx *c, sn_err *e)
 {
     int64_t id;
     attachment_row a;
     int rc = api_param_id(c, 0, &id, e);
     if (rc == 0) rc = attachment_get(c->db, &c->act, id, &a, e);
-    char *data = NULL;
-    size_t len = 0;
-    if (rc == 0) rc = attachment_read_file(c->cfg->data, a.sha256, (size_t)1 << 30, &data, &len, e);
-    if (rc < 0) return rc;
-    set_download_headers(c->req, a.filename);
-    http_respond(c->req, 200, attachment_serve_type(a.content_type), data, len);
-    free(data);
-    return 0;
+    return rc < 0 ? rc : api_respond_stored_file(c, &a, "attachment", e);
 }
 
 int api_mail_inbound_raw(api_ctx *c, sn_err *e)
@@ -166,7 +171,7 @@ int api_mail_inbound_raw(api_ctx *c, sn_err *e)
     size_t len = 0;
     if (rc == 0) rc = attachment_read_file(c->cfg->data, sha, (size_t)1 << 30, &data, &len, e);
     if (rc < 0) return rc;
-    set_download_headers(c->req, "message.eml");
+    set_download_headers(c->req, "attachment", "message.eml");
     http_respond(c->req, 200, "message/rfc822", data, len);
     free(data);
     return 0;
