@@ -40,7 +40,6 @@
 #include <unistd.h>
 
 #define IMPORT_MAX_LINE (1 << 20) /* bytes; a 100,000-character Arabic body fits escaped */
-#define IMPORT_DEFAULT_BATCH 2000
 #define IMPORT_MAX_BATCH 100000
 #define IMPORT_MAX_DB_REJECTS 50 /* per batch: beyond this the database, not the data, fails */
 
@@ -182,28 +181,38 @@ static void batch_release(import_batch *b)
     b->n = 0;
 }
 
+/* Roll the batch's transaction back, and what the kind kept of it. */
+static void batch_abort(import_batch *b)
+{
+    store_rollback(b->db);
+    if (b->kind->batch_end) b->kind->batch_end(b->ctx, b->db, 0, NULL);
+}
+
 /* Apply every line still in the batch inside one transaction. Returns 0 with *failed = -1 when
  * committed, 0 with *failed = the index of the line that failed (its reason in e) after rolling
  * back, or a negative code (reason in e) when the database itself failed. */
 static int batch_pass(import_batch *b, int *failed, sn_err *e)
 {
+    const import_kind *k = b->kind;
     *failed = -1;
     if (store_begin_write(b->db) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot start a transaction: %s", store_errmsg(b->db));
-    for (int i = 0; i < b->n; i++) {
+    int rc = k->batch_begin ? k->batch_begin(b->ctx, b->db, b->n, e) : 0;
+    for (int i = 0; rc == 0 && i < b->n; i++) {
         import_slot *s = &b->slots[i];
         if (s->state == SLOT_REJECTED) continue;
         int dup = 0;
-        if (b->kind->apply(b->ctx, b->db, batch_item(b, i), &dup, e) < 0) {
-            store_rollback(b->db);
+        if (k->apply(b->ctx, b->db, batch_item(b, i), &dup, e) < 0) {
+            batch_abort(b);
             *failed = i;
             return 0;
         }
         s->state = dup ? SLOT_DUPLICATE : SLOT_NEW;
     }
-    if (store_commit(b->db) < 0) {
-        sn_fail(e, SN_EDB, NULL, "cannot commit: %s", store_errmsg(b->db));
-        store_rollback(b->db);
+    if (rc == 0 && k->batch_end) rc = k->batch_end(b->ctx, b->db, 1, e);
+    if (rc < 0 || store_commit(b->db) < 0) {
+        if (rc == 0) sn_fail(e, SN_EDB, NULL, "cannot commit: %s", store_errmsg(b->db));
+        batch_abort(b);
         return SN_EDB;
     }
     return 0;
@@ -331,12 +340,12 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: sanad import KIND [--db URL] [--batch N] FILE\n"
             "  Import JSON lines, one object per line (FILE - reads stdin), in write\n"
-            "  transactions of --batch lines (default %d). Rejected lines are listed with\n"
-            "  their line numbers; the others are imported. Exit 0 when the file was\n"
-            "  processed, 1 on an I/O or database failure.\n\nkinds:\n",
-            IMPORT_DEFAULT_BATCH);
+            "  transactions of --batch lines (by default as the kind gives). Rejected lines\n"
+            "  are listed with their line numbers; the others are imported. Exit 0 when the\n"
+            "  file was processed, 1 on an I/O or database failure.\n\nkinds:\n");
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        fprintf(out, "  %-10s %s\n", kinds[i].kind->name, kinds[i].kind->help);
+        fprintf(out, "  %-10s %s\n             (--batch %d by default)\n", kinds[i].kind->name,
+                kinds[i].kind->help, kinds[i].kind->default_batch);
 }
 
 /* Validate one line into the next free slot, or report why it is rejected. */
@@ -611,7 +620,7 @@ int cmd_import(int argc, char **argv)
     }
     const char *path = file_argument(argc, argv), *batch_arg = cmd_arg(argc, argv, "batch");
     char *end = NULL;
-    long batch = batch_arg ? strtol(batch_arg, &end, 10) : IMPORT_DEFAULT_BATCH;
+    long batch = batch_arg ? strtol(batch_arg, &end, 10) : k ? k->default_batch : 0;
     if (!k || !path || (batch_arg && (*end || batch < 1 || batch > IMPORT_MAX_BATCH))) {
         if (argc > 1 && !k) fprintf(stderr, "sanad: unknown import kind '%s'\n", argv[1]);
         if (batch_arg && (*end || batch < 1 || batch > IMPORT_MAX_BATCH))

@@ -28,6 +28,14 @@ typedef struct import_kind {
     int (*apply)(void *ctx, store *db, const void *item, int *duplicate, sn_err *e);
     /* Free what parse() allocated in an item (on the reader thread, after apply); or NULL. */
     void (*release)(void *item);
+    /* Around each transaction of a batch (lines: how many it holds), or NULL: begin() right
+     * after BEGIN; end(committing = 1) right before COMMIT, and may still write in it (a
+     * failure rolls the batch back); end(committing = 0) after a ROLLBACK, and must undo what
+     * begin() and apply() changed in ctx since begin(). */
+    int (*batch_begin)(void *ctx, store *db, int lines, sn_err *e);
+    int (*batch_end)(void *ctx, store *db, int committing, sn_err *e);
+    /* Lines per transaction when --batch is not given. */
+    int default_batch;
 } import_kind;
 
 extern const import_kind import_kind_contacts;

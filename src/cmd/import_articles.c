@@ -86,4 +86,7 @@ const import_kind import_kind_articles = {
     articles_parse,
     articles_apply,
     NULL,
+    NULL,
+    NULL,
+    2000, /* articles are long: a batch of them is held in memory twice */
 };

@@ -155,8 +155,12 @@ static int conv_resume(store *db, conv_row *c, int64_t now)
 /* The next conversation number: the counters row on SQLite (one writer; a rolled-back
  * conversation gives its number back), a sequence on PostgreSQL, where a row lock held to the
  * end of every intake transaction would queue parallel group committers (migration 008). */
-static int next_number(store *db, char *out, size_t size)
+static int next_number(store *db, conv_replay *replay, char *out, size_t size)
 {
+    if (replay && replay->number_next && replay->number_next <= replay->number_last) {
+        snprintf(out, size, "SND-%06" PRId64, replay->number_next++);
+        return 0;
+    }
     store_stmt *st;
     int rc = store_prepare(db, store_kind_of(db) == STORE_POSTGRES
                                    ? "SELECT nextval('conversation_number')"
@@ -183,27 +187,38 @@ static int service_line_id_of(store *db, const char *code, int64_t *id, sn_err *
 }
 
 /* The conversation a new contact joins: an open/pending one of the customer on the service
- * line, else one solved within reopen_days of `at` (reopened). 0 when none. */
-static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t at, int64_t *id,
-                         int *reopen)
+ * line, else one solved within reopen_days of `at` (reopened) — which, replaying an import,
+ * includes one the import closed early (conv_replay). 0 when none. */
+static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t at,
+                         const conv_replay *replay, int64_t *id, int *reopen)
 {
     store_stmt *st;
     *id = 0;
     *reopen = 0;
-    int rc = store_prepare(db, "SELECT id, status FROM conversations WHERE customer_id = ? AND "
-                               "COALESCE(service_line_id, 0) = ? AND merged_into IS NULL AND "
-                               "(status IN ('open', 'pending') OR (status = 'solved' AND "
-                               "solved_at >= ?)) ORDER BY (CASE WHEN status = 'solved' THEN 1 "
-                               "ELSE 0 END), id DESC LIMIT 1", &st);
+    int early = replay && replay->closed_early;
+    int rc = store_prepare(db, early
+        ? "SELECT id, status FROM conversations WHERE customer_id = ? AND "
+          "COALESCE(service_line_id, 0) = ? AND merged_into IS NULL AND "
+          "(status IN ('open', 'pending') OR (status IN ('solved', 'closed') AND "
+          "solved_at >= ?)) ORDER BY (CASE WHEN status IN ('solved', 'closed') THEN 1 "
+          "ELSE 0 END), id DESC"
+        : "SELECT id, status FROM conversations WHERE customer_id = ? AND "
+          "COALESCE(service_line_id, 0) = ? AND merged_into IS NULL AND "
+          "(status IN ('open', 'pending') OR (status = 'solved' AND "
+          "solved_at >= ?)) ORDER BY (CASE WHEN status = 'solved' THEN 1 "
+          "ELSE 0 END), id DESC LIMIT 1", &st);
     if (rc < 0) return rc;
     int64_t window = settings_int(db, "reopen_days", 7);
     store_bind_int(st, 1, customer_id);
     store_bind_int(st, 2, line);
     store_bind_int(st, 3, at - window * DAY_MS);
-    rc = store_step(st);
-    if (rc == STORE_ROW) {
-        *id = store_col_int(st, 0);
-        *reopen = !strcmp(store_col_text(st, 1), "solved");
+    while ((rc = store_step(st)) == STORE_ROW) {
+        int64_t found = store_col_int(st, 0);
+        const char *status = store_col_text(st, 1);
+        if (!strcmp(status, "closed") && !replay->closed_early(replay, found)) continue;
+        *id = found;
+        *reopen = !strcmp(status, "solved") || !strcmp(status, "closed");
+        break;
     }
     store_finish(st);
     return rc < 0 ? rc : 0;
@@ -246,7 +261,7 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
                                int64_t at, int64_t now, conv_row *c)
 {
     int64_t first_due, res_due;
-    int rc = next_number(db, c->number, sizeof c->number);
+    int rc = next_number(db, in->replay, c->number, sizeof c->number);
     if (rc == 0) rc = sla_due(db, line, "normal", at, 0, &first_due, &res_due);
     if (rc < 0) return rc;
     char *norm = in->search_text ? NULL : conv_search_text_dup(in->subject, in->body);
@@ -392,6 +407,8 @@ static int join_conversation(store *db, const actor *who, int64_t id, int reopen
 {
     int rc = conv_load(db, id, c);
     if (rc < 0) return rc;
+    /* Closed early by an import replaying history (find_joinable): solved until it ends. */
+    if (reopen && !strcmp(c->status, "closed")) snprintf(c->status, sizeof c->status, "solved");
     if (!strcmp(c->status, "pending")) {
         if ((rc = conv_resume(db, c, now)) < 0) return rc;
     } else if (!reopen) {
@@ -399,7 +416,7 @@ static int join_conversation(store *db, const actor *who, int64_t id, int reopen
     }
     int64_t args[] = {reopen, now, id};
     rc = exec_bind(db, "UPDATE conversations SET status = 'open', reopened = reopened + ?, "
-                       "solved_at = NULL, updated_at = ? WHERE id = ?", 3, args);
+                       "solved_at = NULL, closed_at = NULL, updated_at = ? WHERE id = ?", 3, args);
     if (rc == 0)
         rc = conv_event(db, id, who, "status", json_pack("{s:s, s:s, s:b}", "from", c->status,
                                                          "to", "open", "by_contact", 1), now);
@@ -470,7 +487,7 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     if (in->conversation_id) {
         if ((rc = find_thread(db, in->conversation_id, &conv_id, &reopen)) < 0) goto db_fail;
     } else if (may_join && !created &&
-               (rc = find_joinable(db, cust_id, line, at, &conv_id, &reopen)) < 0) {
+               (rc = find_joinable(db, cust_id, line, at, in->replay, &conv_id, &reopen)) < 0) {
         goto db_fail;
     }
     conv_row c;

@@ -27,6 +27,19 @@ typedef struct conv_initial {
     int64_t solved_at, closed_at, pending_since, first_response_at;
 } conv_initial;
 
+/* Imports replaying history in batches, written by the import and read by the intake:
+ * - conversation numbers reserved for the batch (number_next..number_last; none when next is 0),
+ *   taken before the counter row;
+ * - conversations the import closed when it wrote them, solved long enough ago that the closing
+ *   sweep after the run would close them anyway (one write instead of a write and an update of
+ *   a million rows after a large import). Until the run ends such a one still counts as solved
+ *   — a later line within reopen_days reopens it, as it would have before the sweep — and
+ *   closed_early tells it from a conversation closed for good. */
+typedef struct conv_replay {
+    int64_t number_next, number_last;
+    int (*closed_early)(const struct conv_replay *r, int64_t conversation_id);
+} conv_replay;
+
 typedef struct contact_input {
     int channel;
     customer_input customer;
@@ -39,6 +52,7 @@ typedef struct contact_input {
     int historical;           /* an import of past contacts: no triggers, routing, automatic
                                  replies or webhook events — only the record */
     const conv_initial *initial; /* imports: a new conversation's state, or NULL (open) */
+    conv_replay *replay;      /* imports: see conv_replay, or NULL */
     const char *search_text;  /* text_normalize_dup of subject " " body when the caller made it
                                  already (imports, on their reader thread), or NULL */
     int64_t conversation_id;  /* join exactly this conversation (email threading; a merged one

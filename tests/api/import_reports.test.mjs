@@ -365,4 +365,46 @@ describe(`import and reports [${backend}]`, () => {
         const march = await summary('?from=2021-03-01&to=2021-04-01');
         assert.equal(march.json.contacts_total, 5, show(march)); // C9, stdin, three here
     });
+
+    test('written closed at once, yet reopened by a later line within reopen_days; closed for good is final', () => {
+        // Person 60: solved May 1 → the import writes it closed (closed_at May 5), but a contact on
+        // May 6 — after close_after_days (4), within reopen_days (7) — still reopens it, as when
+        // the closing sweep ran only after the whole file; solved again, it is closed again.
+        // Person 61: the source says closed → final: a contact the next day starts a new one.
+        // Person 62: solved May 1, the next contact May 9 (past reopen_days) → a new one.
+        const day = (d, h = 6) => `2021-05-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:00:00Z`;
+        const line = (id, n, received, extra) => JSON.stringify({ external_id: id, channel: 'phone',
+            customer: person(n), service_line: LINE, body: id, received_at: received, ...extra });
+        const p = path.join(server.dir, 'closing.jsonl');
+        // Once in one batch, once a line per batch (other people, other ids).
+        for (const [batch, base] of [['100', 60], ['1', 70]]) {
+            const ext = (id) => `${id}-b${batch}`;
+            const rows = [
+                line(ext('t-early-1'), base, day(1), { status: 'solved', solved_at: day(1, 7) }),
+                line(ext('t-final-1'), base + 1, day(1), { status: 'closed', solved_at: day(1, 7) }),
+                line(ext('t-late-1'), base + 2, day(1), { status: 'solved', solved_at: day(1, 7) }),
+                line(ext('t-early-2'), base, day(6), { status: 'solved', solved_at: day(6, 7) }),
+                line(ext('t-final-2'), base + 1, day(2)),
+                line(ext('t-late-2'), base + 2, day(9)),
+            ];
+            fs.writeFileSync(p, `${rows.join('\n')}\n`);
+            const r = cli(['import', 'contacts', '--db', server.db, '--batch', batch, p]);
+            assert.equal(r.code, 0, out(r));
+            assert.match(r.stdout, /6 imported, 0 duplicates, 0 rejected/, out(r));
+            const conv = (id) => server.sql('SELECT conversation_id FROM contacts WHERE external_id = ' +
+                `'${ext(id)}'`).trim();
+            const row = (id) => server.sql("SELECT status || ' ' || reopened || ' ' || contacts_count || ' ' || " +
+                `COALESCE(closed_at, -1) FROM conversations WHERE id = ${conv(id)}`).trim();
+            const ms = (iso) => Date.parse(iso);
+            assert.equal(conv('t-early-2'), conv('t-early-1'), `batch ${batch}`);
+            assert.equal(row('t-early-1'), `closed 1 2 ${ms(day(6, 7)) + 4 * 86400000}`, `batch ${batch}`);
+            assert.notEqual(conv('t-final-2'), conv('t-final-1'), `batch ${batch}`);
+            assert.equal(row('t-final-1'), `closed 0 1 ${ms(day(1, 7))}`, `batch ${batch}`);
+            assert.notEqual(conv('t-late-2'), conv('t-late-1'), `batch ${batch}`);
+            assert.equal(row('t-late-1'), `closed 0 1 ${ms(day(1, 7)) + 4 * 86400000}`, `batch ${batch}`);
+            // The reopening is on the timeline as a move from solved, as before the sweep.
+            assert.match(server.sql(`SELECT detail FROM conversation_events WHERE kind = 'status' AND ` +
+                `conversation_id = ${conv('t-early-1')} ORDER BY id`), /"from":"solved".*"to":"open"/s);
+        }
+    });
 });
