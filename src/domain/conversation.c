@@ -189,6 +189,20 @@ static int service_line_id_of(store *db, const char *code, int64_t *id, sn_err *
 /* The conversation a new contact joins: an open/pending one of the customer on the service
  * line, else one solved within reopen_days of `at` (reopened) — which, replaying an import,
  * includes one the import closed early (conv_replay). 0 when none. */
+/* [closed early counts][service line given]: the line compared by equality, so the index on
+ * (customer_id, service_line_id, status) narrows to the customer's conversations on that line. */
+#define JOINABLE_SQL(line_match, solved, limit)                                                  \
+    "SELECT id, status FROM conversations WHERE customer_id = ? AND " line_match                 \
+    " AND merged_into IS NULL AND (status IN ('open', 'pending') OR (status IN (" solved         \
+    ") AND solved_at >= ?)) ORDER BY (CASE WHEN status IN (" solved ") THEN 1 ELSE 0 END), "    \
+    "id DESC" limit
+static const char *const joinable_sql[2][2] = {
+    {JOINABLE_SQL("service_line_id IS NULL", "'solved'", " LIMIT 1"),
+     JOINABLE_SQL("service_line_id = ?", "'solved'", " LIMIT 1")},
+    {JOINABLE_SQL("service_line_id IS NULL", "'solved', 'closed'", ""),
+     JOINABLE_SQL("service_line_id = ?", "'solved', 'closed'", "")},
+};
+
 static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t at,
                          const conv_replay *replay, int64_t *id, int *reopen)
 {
@@ -196,22 +210,13 @@ static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t a
     *id = 0;
     *reopen = 0;
     int early = replay && replay->closed_early;
-    int rc = store_prepare(db, early
-        ? "SELECT id, status FROM conversations WHERE customer_id = ? AND "
-          "COALESCE(service_line_id, 0) = ? AND merged_into IS NULL AND "
-          "(status IN ('open', 'pending') OR (status IN ('solved', 'closed') AND "
-          "solved_at >= ?)) ORDER BY (CASE WHEN status IN ('solved', 'closed') THEN 1 "
-          "ELSE 0 END), id DESC"
-        : "SELECT id, status FROM conversations WHERE customer_id = ? AND "
-          "COALESCE(service_line_id, 0) = ? AND merged_into IS NULL AND "
-          "(status IN ('open', 'pending') OR (status = 'solved' AND "
-          "solved_at >= ?)) ORDER BY (CASE WHEN status = 'solved' THEN 1 "
-          "ELSE 0 END), id DESC LIMIT 1", &st);
+    int rc = store_prepare(db, joinable_sql[early][line != 0], &st);
     if (rc < 0) return rc;
     int64_t window = settings_int(db, "reopen_days", 7);
-    store_bind_int(st, 1, customer_id);
-    store_bind_int(st, 2, line);
-    store_bind_int(st, 3, at - window * DAY_MS);
+    int arg = 1;
+    store_bind_int(st, arg++, customer_id);
+    if (line) store_bind_int(st, arg++, line);
+    store_bind_int(st, arg, at - window * DAY_MS);
     while ((rc = store_step(st)) == STORE_ROW) {
         int64_t found = store_col_int(st, 0);
         const char *status = store_col_text(st, 1);
@@ -482,7 +487,8 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     if ((rc = service_line_id_of(db, in->service_line, &line, e)) < 0) return rc;
     if ((rc = find_external(db, in->external_id, out)) < 0) goto db_fail;
     if (out->duplicate) return 0;
-    if ((rc = customer_resolve(db, &in->customer, now, &cust_id, &created)) < 0) goto db_fail;
+    if ((rc = customer_resolve(db, &in->customer, now, in->replay ? in->replay->customers : NULL,
+                                 &cust_id, &created)) < 0) goto db_fail;
     int64_t conv_id = 0;
     if (in->conversation_id) {
         if ((rc = find_thread(db, in->conversation_id, &conv_id, &reopen)) < 0) goto db_fail;

@@ -30,6 +30,7 @@ typedef struct conv_initial {
 /* Imports replaying history in batches, written by the import and read by the intake:
  * - conversation numbers reserved for the batch (number_next..number_last; none when next is 0),
  *   taken before the counter row;
+ * - the customers it resolved (customer_cache.h);
  * - conversations the import closed when it wrote them, solved long enough ago that the closing
  *   sweep after the run would close them anyway (one write instead of a write and an update of
  *   a million rows after a large import). Until the run ends such a one still counts as solved
@@ -38,6 +39,7 @@ typedef struct conv_initial {
 typedef struct conv_replay {
     int64_t number_next, number_last;
     int (*closed_early)(const struct conv_replay *r, int64_t conversation_id);
+    customer_cache *customers; /* customer_resolve's cache (customer_cache.h), or NULL */
 } conv_replay;
 
 typedef struct contact_input {

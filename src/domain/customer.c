@@ -1,5 +1,6 @@
 /* customer.c — customers and their identities: resolve, create, update, merge, search, mask. */
 #include "customer.h"
+#include "customer_cache.h"
 
 #include "audit.h"
 #include "../core/clock.h"
@@ -79,17 +80,34 @@ int customer_input_parse(json_t *obj, customer_input *in, sn_err *e)
 }
 
 /* The customer an identity belongs to (following merges), or 0. */
-static int identity_owner(store *db, const customer_identity *id, int64_t *owner)
+/* The customer an identity belongs to (0: nobody), and whether that customer has no name yet
+ * (1 or 0; -1 when the identity's customer was merged into the owner: not known here). */
+static int identity_owner(store *db, const customer_identity *id, int64_t *owner, int *nameless)
 {
     store_stmt *st;
-    int rc = store_prepare(db, "SELECT COALESCE(c.merged_into, c.id) FROM customer_identities i "
-                               "JOIN customers c ON c.id = i.customer_id "
+    int rc = store_prepare(db, "SELECT COALESCE(c.merged_into, c.id), CASE WHEN c.merged_into IS "
+                               "NOT NULL THEN -1 WHEN c.name = '' THEN 1 ELSE 0 END "
+                               "FROM customer_identities i JOIN customers c ON c.id = i.customer_id "
                                "WHERE i.kind = ? AND i.value = ?", &st);
     if (rc < 0) return rc;
     store_bind_text(st, 1, identity_kind_name(id->kind));
     store_bind_text(st, 2, id->value);
     rc = store_step(st);
     *owner = rc == STORE_ROW ? store_col_int(st, 0) : 0;
+    *nameless = rc == STORE_ROW ? (int)store_col_int(st, 1) : 0;
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Whether customer id has no name yet. */
+static int is_nameless(store *db, int64_t id, int *nameless)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, "SELECT name FROM customers WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    store_bind_int(st, 1, id);
+    rc = store_step(st);
+    *nameless = rc == STORE_ROW && !store_col_text(st, 0)[0];
     store_finish(st);
     return rc < 0 ? rc : 0;
 }
@@ -147,30 +165,38 @@ static int set_name(store *db, int64_t id, const char *name, int64_t now)
     return rc < 0 ? rc : 0;
 }
 
-int customer_resolve(store *db, const customer_input *in, int64_t now, int64_t *id, int *created)
+int customer_resolve(store *db, const customer_input *in, int64_t now, customer_cache *cache,
+                     int64_t *id, int *created)
 {
-    int64_t found = 0, owner;
-    int rc;
-    int owned[CUSTOMER_MAX_IDS] = {0};
+    int64_t found = 0, owners[CUSTOMER_MAX_IDS] = {0};
+    int rc, nameless = 0, owner_nameless;
     for (int i = 0; i < in->nids; i++) {
-        if ((rc = identity_owner(db, &in->ids[i], &owner)) < 0) return rc;
-        owned[i] = owner != 0;
-        if (owner && !found) found = owner;
+        owner_nameless = -1; /* not known from the cache */
+        if (!(owners[i] = customer_cache_owner(cache, &in->ids[i])) &&
+            (rc = identity_owner(db, &in->ids[i], &owners[i], &owner_nameless)) < 0)
+            return rc;
+        if (owners[i] && !found) {
+            found = owners[i];
+            nameless = owner_nameless;
+        }
     }
     *created = !found;
     if (!found) {
         if ((rc = insert_customer(db, in->has_name ? in->name : "", now, &found)) < 0) return rc;
+        nameless = !in->has_name || !in->name[0];
     } else if (in->has_name && in->name[0]) {
-        store_stmt *st;
-        if ((rc = store_prepare(db, "SELECT name FROM customers WHERE id = ?", &st)) < 0) return rc;
-        store_bind_int(st, 1, found);
-        int empty = store_step(st) == STORE_ROW && !store_col_text(st, 0)[0];
-        store_finish(st);
-        if (empty && (rc = set_name(db, found, in->name, now)) < 0) return rc;
+        if (nameless < 0 && customer_cache_named(cache, found)) nameless = 0;
+        if (nameless < 0 && (rc = is_nameless(db, found, &nameless)) < 0) return rc;
+        if (nameless && (rc = set_name(db, found, in->name, now)) < 0) return rc;
+        nameless = 0;
     }
     /* New identities join the customer; one owned by someone else stays with them. */
     for (int i = 0; i < in->nids; i++)
-        if (!owned[i] && (rc = insert_identity(db, found, &in->ids[i], now)) < 0) return rc;
+        if (!owners[i] && (rc = insert_identity(db, found, &in->ids[i], now)) < 0) return rc;
+    /* What the cache misses it asks the database again for: a failure to remember is harmless. */
+    for (int i = 0; cache && i < in->nids; i++)
+        customer_cache_set_owner(cache, &in->ids[i], owners[i] ? owners[i] : found);
+    if (cache && nameless == 0) customer_cache_set_named(cache, found);
     *id = found;
     return 0;
 }
@@ -235,7 +261,7 @@ static int attach_identities(store *db, int64_t id, const customer_input *in, in
 {
     for (int i = 0; i < in->nids; i++) {
         int64_t owner;
-        int rc = identity_owner(db, &in->ids[i], &owner);
+        int nameless, rc = identity_owner(db, &in->ids[i], &owner, &nameless);
         if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot save customer");
         if (owner == id) continue;
         if (owner)
@@ -334,7 +360,8 @@ static int search_identities(store *db, const char *q, int64_t *ids, int max, in
         sn_err ignore;
         if (identity_normalize(id.kind, q, id.value, sizeof id.value, &ignore) < 0) continue;
         int64_t owner;
-        if (identity_owner(db, &id, &owner) < 0) return SN_EDB;
+        int nameless;
+        if (identity_owner(db, &id, &owner, &nameless) < 0) return SN_EDB;
         if (owner) ids[(*n)++] = owner;
     }
     return 0;

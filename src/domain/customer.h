@@ -50,9 +50,13 @@ int customer_get(store *db, int64_t id, customer *out, sn_err *e);
 /* Replace name and/or add identities (an identity of another customer → SN_ECONFLICT). */
 int customer_update(store *db, const actor *who, int64_t id, const customer_input *in,
                     customer *out, sn_err *e);
+typedef struct customer_cache customer_cache; /* customer_cache.h */
+
 /* Find the customer an input's identities name, or create one; add the new identities.
- * Runs inside the caller's write transaction. *created tells which. */
-int customer_resolve(store *db, const customer_input *in, int64_t now, int64_t *id, int *created);
+ * Runs inside the caller's write transaction. *created tells which. cache: what a bulk writer
+ * remembers of earlier look-ups (read first, filled after), or NULL. */
+int customer_resolve(store *db, const customer_input *in, int64_t now, customer_cache *cache,
+                     int64_t *id, int *created);
 /* Move other's identities and conversations to `into`; other becomes merged_into. */
 int customer_merge(store *db, const actor *who, int64_t into, int64_t other, sn_err *e);
 /* Search by name (Arabic-normalised), phone, email, national id or CR number. */

@@ -8,7 +8,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, backendName, show } from './lib/harness.mjs';
+import { spawn } from 'node:child_process';
+import { startServer, backendName, show, SANAD } from './lib/harness.mjs';
 import { expectError, expectStatus } from './lib/expect.mjs';
 
 const backend = backendName();
@@ -364,6 +365,35 @@ describe(`import and reports [${backend}]`, () => {
         assert.match(again.stdout, /0 imported, 3 duplicates, 1 rejected/, out(again));
         const march = await summary('?from=2021-03-01&to=2021-04-01');
         assert.equal(march.json.contacts_total, 5, show(march)); // C9, stdin, three here
+    });
+
+    test('a merge committed by the server between two batches: the next line finds the survivor', async () => {
+        // The import remembers which customer each identity belongs to (SQLite); another
+        // connection's commit (here the server's merge, which moves the identity) must make it
+        // ask the database again.
+        const agent = await server.login('agent');
+        const email = 'import.merge@example.com';
+        const child = spawn(SANAD, ['import', 'contacts', '--db', server.db, '--batch', '1', '-'],
+            { stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        child.stdout.on('data', (d) => { stdout += d; });
+        const exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+        const line = (id, body) => `${JSON.stringify({ external_id: id, channel: 'email', service_line: LINE,
+            customer: { name: 'دمج', emails: [email] }, body, received_at: '2021-06-01T06:00:00Z' })}\n`;
+        child.stdin.write(line('t-merge-1', 'first'));
+        const customerOf = (id) => server.sql(`SELECT customer_id FROM contacts WHERE external_id = '${id}'`).trim();
+        for (let i = 0; i < 200 && !customerOf('t-merge-1'); i++) {
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        const before = customerOf('t-merge-1');
+        assert.ok(before, 'the first line was committed');
+        const survivor = await agent.post('/api/v1/customers', { name: 'الباقي', phones: ['0551234987'] });
+        expectStatus(survivor, 201);
+        expectStatus(await agent.post(`/api/v1/customers/${survivor.json.id}/merge`, { other_id: Number(before) }), 200);
+        child.stdin.end(line('t-merge-2', 'second'));
+        assert.equal(await exited, 0, stdout);
+        assert.match(stdout, /2 imported/, stdout);
+        assert.equal(customerOf('t-merge-2'), String(survivor.json.id));
     });
 
     test('written closed at once, yet reopened by a later line within reopen_days; closed for good is final', () => {
