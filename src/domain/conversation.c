@@ -190,17 +190,18 @@ static int service_line_id_of(store *db, const char *code, int64_t *id, sn_err *
  * line, else one solved within reopen_days of `at` (reopened) — which, replaying an import,
  * includes one the import closed early (conv_replay). 0 when none. */
 /* [closed early counts][service line given]: the line compared by equality, so the index on
- * (customer_id, service_line_id, status) narrows to the customer's conversations on that line. */
-#define JOINABLE_SQL(line_match, solved, limit)                                                  \
+ * (customer_id, service_line_id, status) narrows to the customer's conversations on that line;
+ * the preference (open or pending first, then the newest) is applied here rather than by an
+ * ORDER BY, which costs SQLite a sorter per contact. */
+#define JOINABLE_SQL(line_match, solved)                                                         \
     "SELECT id, status FROM conversations WHERE customer_id = ? AND " line_match                 \
     " AND merged_into IS NULL AND (status IN ('open', 'pending') OR (status IN (" solved         \
-    ") AND solved_at >= ?)) ORDER BY (CASE WHEN status IN (" solved ") THEN 1 ELSE 0 END), "    \
-    "id DESC" limit
+    ") AND solved_at >= ?))"
 static const char *const joinable_sql[2][2] = {
-    {JOINABLE_SQL("service_line_id IS NULL", "'solved'", " LIMIT 1"),
-     JOINABLE_SQL("service_line_id = ?", "'solved'", " LIMIT 1")},
-    {JOINABLE_SQL("service_line_id IS NULL", "'solved', 'closed'", ""),
-     JOINABLE_SQL("service_line_id = ?", "'solved', 'closed'", "")},
+    {JOINABLE_SQL("service_line_id IS NULL", "'solved'"),
+     JOINABLE_SQL("service_line_id = ?", "'solved'")},
+    {JOINABLE_SQL("service_line_id IS NULL", "'solved', 'closed'"),
+     JOINABLE_SQL("service_line_id = ?", "'solved', 'closed'")},
 };
 
 static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t at,
@@ -213,17 +214,18 @@ static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t a
     int rc = store_prepare(db, joinable_sql[early][line != 0], &st);
     if (rc < 0) return rc;
     int64_t window = settings_int(db, "reopen_days", 7);
-    int arg = 1;
+    int arg = 1, best_done = 0;
     store_bind_int(st, arg++, customer_id);
     if (line) store_bind_int(st, arg++, line);
     store_bind_int(st, arg, at - window * DAY_MS);
     while ((rc = store_step(st)) == STORE_ROW) {
         int64_t found = store_col_int(st, 0);
         const char *status = store_col_text(st, 1);
-        if (!strcmp(status, "closed") && !replay->closed_early(replay, found)) continue;
+        int closed = !strcmp(status, "closed"), done = closed || !strcmp(status, "solved");
+        if (closed && !replay->closed_early(replay, found)) continue;
+        if (*id && (done > best_done || (done == best_done && found < *id))) continue;
         *id = found;
-        *reopen = !strcmp(status, "solved") || !strcmp(status, "closed");
-        break;
+        *reopen = best_done = done;
     }
     store_finish(st);
     return rc < 0 ? rc : 0;
