@@ -341,24 +341,6 @@ static int exec_ints(store *db, const char *sql, int n, const int64_t *args)
     return rc < 0 ? rc : 0;
 }
 
-/* One row of the conversation's timeline (detail: a JSON object's text). */
-static int timeline_event(store *db, int64_t conv, const char *kind, const char *detail, int64_t at)
-{
-    store_stmt *st;
-    int rc = store_prepare(db,
-                           "INSERT INTO conversation_events (conversation_id, at, kind, detail) "
-                           "VALUES (?, ?, ?, ?)",
-                           &st);
-    if (rc < 0) return rc;
-    store_bind_int(st, 1, conv);
-    store_bind_int(st, 2, at);
-    store_bind_text(st, 3, kind);
-    store_bind_text(st, 4, detail);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
 /* The timeline row of the move from open to the line's status. */
 static int status_event(store *db, const contact_line *c, int64_t conv, sn_err *e)
 {
@@ -366,7 +348,7 @@ static int status_event(store *db, const contact_line *c, int64_t conv, sn_err *
     char detail[80];
     snprintf(detail, sizeof detail, "{\"from\":\"open\",\"imported\":true,\"to\":\"%s\"}",
              status_names[c->status]);
-    if (timeline_event(db, conv, "status", detail, done ? c->solved_at : c->at) < 0)
+    if (conv_timeline_add(db, conv, NULL, "status", detail, done ? c->solved_at : c->at) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
     return 0;
 }
@@ -485,7 +467,7 @@ static int record_escalation(store *db, const contact_line *c, int64_t conv, sn_
              id);
     int64_t flag[] = {conv};
     if (!id || exec_ints(db, "UPDATE conversations SET escalated = 1 WHERE id = ?", 1, flag) < 0 ||
-        timeline_event(db, conv, "escalated", detail, c->at) < 0)
+        conv_timeline_add(db, conv, NULL, "escalated", detail, c->at) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot record the escalation");
     return 0;
 }

@@ -85,28 +85,34 @@ static int exec_bind(store *db, const char *sql, int n, const int64_t *ints)
 }
 
 /* One timeline entry. detail (may be NULL) is consumed. */
-static int conv_event(store *db, int64_t conv, const actor *who, const char *kind, json_t *detail,
-                      int64_t at)
+int conv_timeline_add(store *db, int64_t conv, const actor *who, const char *kind,
+                      const char *detail, int64_t at)
 {
-    char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(detail);
     store_stmt *st;
     int rc = store_prepare(db, "INSERT INTO conversation_events (conversation_id, at, actor_id, "
                                "kind, detail) VALUES (?, ?, ?, ?, ?)", &st);
-    if (rc == 0) {
-        store_bind_int(st, 1, conv);
-        store_bind_int(st, 2, at);
-        if (who && who->user_id)
-            store_bind_int(st, 3, who->user_id);
-        else
-            store_bind_null(st, 3);
-        store_bind_text(st, 4, kind);
-        store_bind_text(st, 5, text ? text : "{}");
-        rc = store_step(st);
-        store_finish(st);
-    }
-    free(text);
+    if (rc < 0) return rc;
+    store_bind_int(st, 1, conv);
+    store_bind_int(st, 2, at);
+    if (who && who->user_id)
+        store_bind_int(st, 3, who->user_id);
+    else
+        store_bind_null(st, 3);
+    store_bind_text(st, 4, kind);
+    store_bind_text(st, 5, detail);
+    rc = store_step(st);
+    store_finish(st);
     return rc < 0 ? rc : 0;
+}
+
+int conv_timeline_add_json(store *db, int64_t conv, const actor *who, const char *kind,
+                           json_t *detail, int64_t at)
+{
+    char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(detail);
+    int rc = text ? conv_timeline_add(db, conv, who, kind, text, at) : SN_EINTERNAL;
+    free(text);
+    return rc;
 }
 
 /* The SLA due times of a conversation from its start, policy and time spent pending. */
@@ -425,7 +431,7 @@ static int join_conversation(store *db, const actor *who, int64_t id, int reopen
     rc = exec_bind(db, "UPDATE conversations SET status = 'open', reopened = reopened + ?, "
                        "solved_at = NULL, closed_at = NULL, updated_at = ? WHERE id = ?", 3, args);
     if (rc == 0)
-        rc = conv_event(db, id, who, "status", json_pack("{s:s, s:s, s:b}", "from", c->status,
+        rc = conv_timeline_add_json(db, id, who, "status", json_pack("{s:s, s:s, s:b}", "from", c->status,
                                                          "to", "open", "by_contact", 1), now);
     snprintf(c->status, sizeof c->status, "open");
     return rc;
@@ -608,7 +614,7 @@ static int apply_status(store *db, const actor *who, conv_row *c, const char *to
                            "reopened = reopened + ? WHERE id = ?", 2, reopen_args);
     }
     if (rc == 0)
-        rc = conv_event(db, c->id, who, "status", json_pack("{s:s, s:s}", "from", c->status, "to", to), now);
+        rc = conv_timeline_add_json(db, c->id, who, "status", json_pack("{s:s, s:s}", "from", c->status, "to", to), now);
     if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
     snprintf(c->status, sizeof c->status, "%s", to);
     return 0;
@@ -642,7 +648,7 @@ static int apply_assignee(store *db, const actor *who, conv_row *c, int64_t assi
     json_t *d = json_object();
     json_object_set_new(d, "from", c->assignee_id ? json_integer(c->assignee_id) : json_null());
     json_object_set_new(d, "to", assignee ? json_integer(assignee) : json_null());
-    if (rc < 0 || conv_event(db, c->id, who, "assignment", d, now) < 0)
+    if (rc < 0 || conv_timeline_add_json(db, c->id, who, "assignment", d, now) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
     c->assignee_id = assignee;
     return 0;
@@ -663,7 +669,7 @@ static int apply_sla_fields(store *db, const actor *who, conv_row *c, const conv
         store_bind_int(st, 2, c->id);
         rc = store_step(st);
         store_finish(st);
-        if (rc < 0 || conv_event(db, c->id, who, "priority", json_pack("{s:s, s:s}", "from",
+        if (rc < 0 || conv_timeline_add_json(db, c->id, who, "priority", json_pack("{s:s, s:s}", "from",
                                  c->priority, "to", p->priority), now) < 0)
             return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
         snprintf(c->priority, sizeof c->priority, "%s", p->priority);
@@ -675,7 +681,7 @@ static int apply_sla_fields(store *db, const actor *who, conv_row *c, const conv
         if (line != c->service_line_id) {
             int64_t args[] = {line, c->id};
             if (exec_bind(db, "UPDATE conversations SET service_line_id = ? WHERE id = ?", 2, args) < 0 ||
-                conv_event(db, c->id, who, "service_line", json_pack("{s:s}", "to", p->service_line), now) < 0)
+                conv_timeline_add_json(db, c->id, who, "service_line", json_pack("{s:s}", "to", p->service_line), now) < 0)
                 return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
             c->service_line_id = line;
             changed = 1;
@@ -704,7 +710,7 @@ static int apply_tags(store *db, const actor *who, conv_row *c, json_t *tags, in
         store_finish(st);
     }
     free(text);
-    if (rc < 0 || conv_event(db, c->id, who, "tags", json_pack("{s:O}", "to", tags), now) < 0)
+    if (rc < 0 || conv_timeline_add_json(db, c->id, who, "tags", json_pack("{s:O}", "to", tags), now) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
     return 0;
 }
@@ -818,8 +824,8 @@ int conv_merge(store *db, const actor *who, int64_t into, int64_t other, sn_err 
          exec_bind(db, "UPDATE conversations SET merged_into = ?, status = 'closed' WHERE id = ?", 2, ids) < 0 ||
          exec_bind(db, "UPDATE conversations SET contacts_count = (SELECT COUNT(*) FROM contacts "
                        "WHERE conversation_id = ?) WHERE id = ?", 2, (int64_t[]){into, into}) < 0 ||
-         conv_event(db, into, who, "merge", json_pack("{s:I, s:s}", "merged", (json_int_t)other, "number", b.number), now) < 0 ||
-         conv_event(db, other, who, "merged_into", json_pack("{s:I, s:s}", "into", (json_int_t)into, "number", a.number), now) < 0))
+         conv_timeline_add_json(db, into, who, "merge", json_pack("{s:I, s:s}", "merged", (json_int_t)other, "number", b.number), now) < 0 ||
+         conv_timeline_add_json(db, other, who, "merged_into", json_pack("{s:I, s:s}", "into", (json_int_t)into, "number", a.number), now) < 0))
         rc = sn_fail(e, SN_EDB, NULL, "cannot merge");
     if (rc == 0 && b.escalated) {
         int64_t args[] = {into};

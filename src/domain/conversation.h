@@ -73,6 +73,14 @@ typedef struct contact_result {
  * memory). */
 char *conv_search_text_dup(const char *subject, const char *body);
 
+/* One row of conversation conv's timeline: kind, detail (a JSON object's text), by who (NULL or
+ * no user: the system), at. Every change to a conversation, whoever makes it, writes one. */
+int conv_timeline_add(store *db, int64_t conv, const actor *who, const char *kind,
+                      const char *detail, int64_t at);
+/* The same with detail as JSON, consumed (NULL, as json_pack's failure: SN_EINTERNAL). */
+int conv_timeline_add_json(store *db, int64_t conv, const actor *who, const char *kind,
+                           json_t *detail, int64_t at);
+
 /* The intake every channel uses. Runs in its own write transaction. */
 int contact_receive(store *db, const actor *who, const contact_input *in, contact_result *out,
                     sn_err *e);

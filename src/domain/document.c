@@ -34,34 +34,6 @@ static int exec_ints(store *db, const char *sql, int n, const int64_t *v)
     return rc < 0 ? rc : 0;
 }
 
-/* A timeline entry of conversation conv (detail consumed). */
-static int timeline(store *db, int64_t conv, const actor *who, const char *kind, json_t *detail,
-                    int64_t at)
-{
-    char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(detail);
-    store_stmt *st;
-    int rc = text ? store_prepare(db,
-                                  "INSERT INTO conversation_events (conversation_id, at, "
-                                  "actor_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
-                                  &st)
-                  : SN_EINTERNAL;
-    if (rc == 0) {
-        store_bind_int(st, 1, conv);
-        store_bind_int(st, 2, at);
-        if (who && who->user_id)
-            store_bind_int(st, 3, who->user_id);
-        else
-            store_bind_null(st, 3);
-        store_bind_text(st, 4, kind);
-        store_bind_text(st, 5, text);
-        rc = store_step(st);
-        store_finish(st);
-    }
-    free(text);
-    return rc < 0 ? rc : 0;
-}
-
 static json_t *split_types(const char *list)
 {
     json_t *a = json_array();
@@ -507,7 +479,7 @@ static int submission_write(store *db, const docsub_input *in, int64_t line, con
                                 (json_int_t)in->files[i].type_id, "document_type",
                                 type_name(types, ntypes, in->files[i].type_id, "ar")));
     }
-    if (rc == 0 && timeline(db, res.conversation_id, NULL, "documents_submitted",
+    if (rc == 0 && conv_timeline_add_json(db, res.conversation_id, NULL, "documents_submitted",
                             json_pack("{s:s, s:O, s:s}", "reference", reference, "documents", docs,
                                       "verified_by", o.channel),
                             in->now) < 0)
@@ -676,7 +648,7 @@ static int replace_write(store *db, const doc_row *d, const doc_upload *up, int6
     v[1] = d->submission;
     if (exec_ints(db, "UPDATE document_submissions SET updated_at = ? WHERE id = ?", 2, v) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot save the document");
-    return timeline(db, res.conversation_id, NULL, "document_replaced",
+    return conv_timeline_add_json(db, res.conversation_id, NULL, "document_replaced",
                     json_pack("{s:s, s:I, s:I, s:s}", "reference", d->reference, "document_id",
                               (json_int_t)doc, "replaces_id", (json_int_t)d->id, "document_type",
                               d->type_name),
@@ -912,7 +884,7 @@ static int review_write(store *db, const actor *who, const doc_row *d, const doc
                   (json_int_t)d->id, "document_type", d->type_name, "notice_message_id",
                   (json_int_t)mid, "notified_by", d->notify_channel);
     if (!accept) json_object_set_new(detail, "reason_template", json_string(in->reason_template));
-    if (rc == 0 && timeline(db, d->conversation, who,
+    if (rc == 0 && conv_timeline_add_json(db, d->conversation, who,
                             accept ? "document_accepted" : "document_rejected", detail, now) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot save");
     else if (rc < 0)

@@ -2,6 +2,7 @@
 #include "escalation.h"
 
 #include "audit.h"
+#include "conversation.h"
 #include "events.h"
 #include "sla.h"
 #include "../core/clock.h"
@@ -138,29 +139,6 @@ static int department_of(store *db, const char *code, int64_t *id, int64_t *sla_
     *id = rc == STORE_ROW ? store_col_int(st, 0) : 0;
     *sla_minutes = rc == STORE_ROW ? store_col_int(st, 1) : 0;
     store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
-static int conv_event(store *db, int64_t conv, const actor *who, const char *kind, json_t *detail,
-                      int64_t at)
-{
-    char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(detail);
-    store_stmt *st;
-    int rc = text ? store_prepare(db, "INSERT INTO conversation_events (conversation_id, at, "
-                                      "actor_id, kind, detail) VALUES (?, ?, ?, ?, ?)", &st)
-                  : SN_EINTERNAL;
-    if (rc == 0) {
-        store_bind_int(st, 1, conv);
-        store_bind_int(st, 2, at);
-        if (who->user_id) store_bind_int(st, 3, who->user_id);
-        else store_bind_null(st, 3);
-        store_bind_text(st, 4, kind);
-        store_bind_text(st, 5, text);
-        rc = store_step(st);
-        store_finish(st);
-    }
-    free(text);
     return rc < 0 ? rc : 0;
 }
 
@@ -314,7 +292,7 @@ int escalation_set_status(store *db, const actor *who, int64_t id, const char *s
     char oid[24];
     snprintf(oid, sizeof oid, "%" PRId64, id);
     if (rc >= 0)
-        rc = conv_event(db, conv, who, resolved ? "escalation_resolved" : "escalation_reopened",
+        rc = conv_timeline_add_json(db, conv, who, resolved ? "escalation_resolved" : "escalation_reopened",
                         json_pack("{s:I, s:s}", "escalation_id", (json_int_t)id, "department", department), now);
     if (rc >= 0)
         rc = events_emit(db, "escalation.updated", json_pack("{s:I, s:I, s:s}", "escalation_id",

@@ -2,6 +2,7 @@
 #include "routing.h"
 
 #include "audit.h"
+#include "conversation.h"
 #include "events.h"
 #include "settings.h"
 #include "../core/clock.h"
@@ -172,15 +173,7 @@ static int assign(store *db, int64_t conv, int64_t queue, int64_t agent)
     if (rc < 0) return rc;
     char detail[96];
     snprintf(detail, sizeof detail, "{\"from\":null,\"to\":%" PRId64 ",\"by\":\"routing\"}", agent);
-    if ((rc = store_prepare(db, "INSERT INTO conversation_events (conversation_id, at, kind, detail) "
-                                "VALUES (?, ?, 'assignment', ?)", &st)) < 0)
-        return rc;
-    store_bind_int(st, 1, conv);
-    store_bind_int(st, 2, now);
-    store_bind_text(st, 3, detail);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
+    return conv_timeline_add(db, conv, NULL, "assignment", detail, now);
 }
 
 int routing_assign(store *db, int64_t conv)

@@ -917,23 +917,7 @@ static int record_firing(run_ctx *r, json_t *trigger, json_t *done)
     json_t *detail =
         json_pack("{s:O, s:O, s:s, s:O}", "trigger_id", json_object_get(trigger, "id"), "name",
                   json_object_get(trigger, "name"), "event", r->event, "actions", done);
-    char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(detail);
-    store_stmt *st;
-    int rc = text ? store_prepare(r->db,
-                                  "INSERT INTO conversation_events (conversation_id, at, "
-                                  "kind, detail) VALUES (?, ?, 'trigger', ?)",
-                                  &st)
-                  : SN_EINTERNAL;
-    if (rc == 0) {
-        store_bind_int(st, 1, r->id);
-        store_bind_int(st, 2, r->now);
-        store_bind_text(st, 3, text);
-        rc = store_step(st);
-        store_finish(st);
-    }
-    free(text);
-    return rc < 0 ? rc : 0;
+    return conv_timeline_add_json(r->db, r->id, NULL, "trigger", detail, r->now);
 }
 
 static int fire(run_ctx *r, json_t *trigger)
