@@ -44,7 +44,11 @@ int audience_tag_event(store *db, const char *type, int64_t conversation_id, int
     if (!strncmp(type, "escalation.", 11) && escalation_id)
         return collect_ids(db, "SELECT department_id FROM escalations WHERE id = ?", escalation_id,
                            out->depts, &out->ndepts);
-    if (!strcmp(type, "agent.availability") || !conversation_id) return 0;
+    /* A conversation created in this transaction has no escalations yet: no query (one round
+     * trip per contact on PostgreSQL). */
+    if (!strcmp(type, "agent.availability") || !strcmp(type, "conversation.created") ||
+        !conversation_id)
+        return 0;
     return collect_ids(db,
                        "SELECT DISTINCT department_id FROM escalations WHERE "
                        "conversation_id = ?",
