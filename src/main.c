@@ -42,8 +42,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
+        /* user and import print their own usage (subcommands, kinds) */
         if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) &&
-            strcmp(argv[1], "user") != 0) {
+            strcmp(argv[1], "user") != 0 && strcmp(argv[1], "import") != 0) {
             printf("usage: sanad %s [options]\n  %s\n\noptions:\n", commands[i].name,
                    commands[i].help);
             config_print_help();

@@ -618,7 +618,8 @@ int cmd_import(int argc, char **argv)
             k = kinds[i].kind;
             finish = kinds[i].finish;
         }
-    if (cmd_flag(argc, argv, "help") || (argc > 1 && !strcmp(argv[1], "help"))) {
+    if (cmd_flag(argc, argv, "help") ||
+        (argc > 1 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h")))) {
         usage(stdout);
         return 0;
     }

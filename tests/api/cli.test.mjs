@@ -114,6 +114,16 @@ describe(`command line [${backend}]`, () => {
         }
     });
 
+    test('import --help: its own usage, the kinds and their default batches', () => {
+        for (const flag of ['--help', '-h']) {
+            const r = server.cli(['import', flag]);
+            assert.equal(r.code, 0, out(r));
+            assert.match(r.stdout, /usage: sanad import KIND/, out(r));
+            assert.match(r.stdout, /contacts[\s\S]*--batch 25000 by default[\s\S]*articles[\s\S]*--batch 2000/, out(r));
+            assert.doesNotMatch(r.stdout, /--listen/, out(r));
+        }
+    });
+
     test('an unknown command or option fails with usage', () => {
         let r = server.cli(['no-such-command']);
         assert.notEqual(r.code, 0, out(r));
