@@ -87,7 +87,17 @@ typedef struct contacts_ctx {
 
 #define DAY_MS (24LL * 3600 * 1000)
 
-static int exec_ints(store *db, const char *sql, int n, const int64_t *args);
+static int exec_ints(store *db, const char *sql, int n, const int64_t *args)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, sql, &st);
+    if (rc < 0) return rc;
+    for (int i = 0; i < n; i++)
+        store_bind_int(st, i + 1, args[i]);
+    rc = store_step(st);
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
 
 static int closed_early(const conv_replay *r, int64_t id)
 {
@@ -329,18 +339,6 @@ static void contacts_release(void *item)
     c->in.search_text = NULL;
 }
 
-static int exec_ints(store *db, const char *sql, int n, const int64_t *args)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, sql, &st);
-    if (rc < 0) return rc;
-    for (int i = 0; i < n; i++)
-        store_bind_int(st, i + 1, args[i]);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
 /* The timeline row of the move from open to the line's status. */
 static int status_event(store *db, const contact_line *c, int64_t conv, sn_err *e)
 {
@@ -353,25 +351,31 @@ static int status_event(store *db, const contact_line *c, int64_t conv, sn_err *
     return 0;
 }
 
-/* The state a conversation the line starts is inserted in: the same as apply_outcome's UPDATE
- * would leave, written once (a new row instead of a new row and an update of four indexes). */
 static int closes_early(const contacts_ctx *ctx, const contact_line *c)
 {
     return c->status == STATUS_SOLVED && c->solved_at < ctx->close_before;
 }
 
+/* The status the line leaves its conversation in (pending, solved or closed; closed early
+ * when the sweep would close it) and its closed_at (0: not closed). */
+static const char *outcome_status(const contacts_ctx *ctx, const contact_line *c,
+                                  int64_t *closed_at)
+{
+    int early = closes_early(ctx, c);
+    *closed_at = early ? c->solved_at + ctx->close_after_ms
+                       : c->status == STATUS_CLOSED ? c->solved_at : 0;
+    return early ? "closed" : status_names[c->status];
+}
+
+/* The state a conversation the line starts is inserted in: the same as apply_outcome's UPDATE
+ * would leave, written once (a new row instead of a new row and an update of four indexes). */
 static void initial_state(const contacts_ctx *ctx, const contact_line *c, conv_initial *init)
 {
     int done = c->status == STATUS_SOLVED || c->status == STATUS_CLOSED;
     *init = (conv_initial){NULL, 0, 0, 0, c->first_response_at};
     if (c->status == STATUS_KEEP || c->status == STATUS_OPEN) return;
-    init->status = status_names[c->status];
+    init->status = outcome_status(ctx, c, &init->closed_at);
     if (done) init->solved_at = c->solved_at;
-    if (c->status == STATUS_CLOSED) init->closed_at = c->solved_at;
-    if (closes_early(ctx, c)) {
-        init->status = "closed";
-        init->closed_at = c->solved_at + ctx->close_after_ms;
-    }
     if (!done) init->pending_since = c->at;
 }
 
@@ -397,6 +401,8 @@ static int apply_outcome(contacts_ctx *ctx, store *db, const contact_line *c, in
         return 0;
     }
     int done = c->status != STATUS_PENDING, early = closes_early(ctx, c);
+    int64_t closed_at;
+    const char *status = outcome_status(ctx, c, &closed_at);
     store_stmt *st;
     if (store_prepare(db,
                       "UPDATE conversations SET status = ?, solved_at = ?, closed_at = ?, "
@@ -404,13 +410,13 @@ static int apply_outcome(contacts_ctx *ctx, store *db, const contact_line *c, in
                       "WHERE id = ?",
                       &st) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
-    store_bind_text(st, 1, early ? "closed" : status_names[c->status]);
+    store_bind_text(st, 1, status);
     if (done)
         store_bind_int(st, 2, c->solved_at);
     else
         store_bind_null(st, 2);
-    if (c->status == STATUS_CLOSED || early)
-        store_bind_int(st, 3, early ? c->solved_at + ctx->close_after_ms : c->solved_at);
+    if (closed_at)
+        store_bind_int(st, 3, closed_at);
     else
         store_bind_null(st, 3);
     if (!done)

@@ -84,7 +84,6 @@ static int exec_bind(store *db, const char *sql, int n, const int64_t *ints)
     return rc < 0 ? rc : 0;
 }
 
-/* One timeline entry. detail (may be NULL) is consumed. */
 int conv_timeline_add(store *db, int64_t conv, const actor *who, const char *kind,
                       const char *detail, int64_t at)
 {
@@ -192,13 +191,8 @@ static int service_line_id_of(store *db, const char *code, int64_t *id, sn_err *
     return 0;
 }
 
-/* The conversation a new contact joins: an open/pending one of the customer on the service
- * line, else one solved within reopen_days of `at` (reopened) — which, replaying an import,
- * includes one the import closed early (conv_replay). 0 when none. */
 /* [closed early counts][service line given]: the line compared by equality, so the index on
- * (customer_id, service_line_id, status) narrows to the customer's conversations on that line;
- * the preference (open or pending first, then the newest) is applied here rather than by an
- * ORDER BY, which costs SQLite a sorter per contact. */
+ * (customer_id, service_line_id, status) narrows to the customer's conversations on that line. */
 #define JOINABLE_SQL(line_match, solved)                                                         \
     "SELECT id, status FROM conversations WHERE customer_id = ? AND " line_match                 \
     " AND merged_into IS NULL AND (status IN ('open', 'pending') OR (status IN (" solved         \
@@ -210,6 +204,11 @@ static const char *const joinable_sql[2][2] = {
      JOINABLE_SQL("service_line_id = ?", "'solved', 'closed'")},
 };
 
+/* The conversation a new contact joins: an open/pending one of the customer on the service
+ * line, else one solved within reopen_days of `at` (reopened) — which, replaying an import,
+ * includes one the import closed early (conv_replay). 0 when none. The preference (open or
+ * pending first, then the newest) is applied here rather than by an ORDER BY, which costs
+ * SQLite a sorter per contact. */
 static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t at,
                          const conv_replay *replay, int64_t *id, int *reopen)
 {
@@ -431,8 +430,10 @@ static int join_conversation(store *db, const actor *who, int64_t id, int reopen
     rc = exec_bind(db, "UPDATE conversations SET status = 'open', reopened = reopened + ?, "
                        "solved_at = NULL, closed_at = NULL, updated_at = ? WHERE id = ?", 3, args);
     if (rc == 0)
-        rc = conv_timeline_add_json(db, id, who, "status", json_pack("{s:s, s:s, s:b}", "from", c->status,
-                                                         "to", "open", "by_contact", 1), now);
+        rc = conv_timeline_add_json(db, id, who, "status",
+                                    json_pack("{s:s, s:s, s:b}", "from", c->status, "to", "open",
+                                              "by_contact", 1),
+                                    now);
     snprintf(c->status, sizeof c->status, "open");
     return rc;
 }

@@ -79,9 +79,9 @@ int customer_input_parse(json_t *obj, customer_input *in, sn_err *e)
     return 0;
 }
 
-/* The customer an identity belongs to (following merges), or 0. */
-/* The customer an identity belongs to (0: nobody), and whether that customer has no name yet
- * (1 or 0; -1 when the identity's customer was merged into the owner: not known here). */
+/* The customer an identity belongs to, following merges (0: nobody), and, unless nameless is
+ * NULL, whether that customer has no name yet (1 or 0; -1 when the identity's customer was
+ * merged into the owner: not known here). */
 static int identity_owner(store *db, const customer_identity *id, int64_t *owner, int *nameless)
 {
     store_stmt *st;
@@ -94,7 +94,7 @@ static int identity_owner(store *db, const customer_identity *id, int64_t *owner
     store_bind_text(st, 2, id->value);
     rc = store_step(st);
     *owner = rc == STORE_ROW ? store_col_int(st, 0) : 0;
-    *nameless = rc == STORE_ROW ? (int)store_col_int(st, 1) : 0;
+    if (nameless) *nameless = rc == STORE_ROW ? (int)store_col_int(st, 1) : 0;
     store_finish(st);
     return rc < 0 ? rc : 0;
 }
@@ -261,7 +261,7 @@ static int attach_identities(store *db, int64_t id, const customer_input *in, in
 {
     for (int i = 0; i < in->nids; i++) {
         int64_t owner;
-        int nameless, rc = identity_owner(db, &in->ids[i], &owner, &nameless);
+        int rc = identity_owner(db, &in->ids[i], &owner, NULL);
         if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot save customer");
         if (owner == id) continue;
         if (owner)
@@ -360,8 +360,7 @@ static int search_identities(store *db, const char *q, int64_t *ids, int max, in
         sn_err ignore;
         if (identity_normalize(id.kind, q, id.value, sizeof id.value, &ignore) < 0) continue;
         int64_t owner;
-        int nameless;
-        if (identity_owner(db, &id, &owner, &nameless) < 0) return SN_EDB;
+        if (identity_owner(db, &id, &owner, NULL) < 0) return SN_EDB;
         if (owner) ids[(*n)++] = owner;
     }
     return 0;
