@@ -437,4 +437,11 @@ describe(`import and reports [${backend}]`, () => {
                 `conversation_id = ${conv('t-early-1')} ORDER BY id`), /"from":"solved".*"to":"open"/s);
         }
     });
+
+    // The SQLite import writes without checking foreign keys (import_contacts.c says why): every
+    // reference the runs above wrote — new, joined, reopened, escalated, merged — must resolve.
+    test('every row the imports wrote refers to rows that exist', { skip: backend !== 'sqlite' }, () => {
+        assert.ok(Number(server.sql('SELECT COUNT(*) FROM contacts').trim()) > 20);
+        assert.equal(server.sql('PRAGMA foreign_key_check').trim(), '');
+    });
 });
