@@ -24,6 +24,7 @@
 #include "../core/idset.h"
 #include "../domain/conversation.h"
 #include "../domain/customer_cache.h"
+#include "../domain/joinable_cache.h"
 #include "../domain/settings.h"
 #include "../domain/sla.h"
 
@@ -132,6 +133,7 @@ typedef struct contact_line {
     int64_t at; /* received_at, or when the line was read */
     int status;
     int64_t solved_at, first_response_at;
+    int64_t line_id;              /* the service line's, or 0 */
     const org_code *escalated_to; /* the department, or NULL */
 } contact_line;
 
@@ -176,6 +178,7 @@ static void contacts_teardown(void *vctx)
     idset_fini(&ctx->early);
     free(ctx->changes);
     customer_cache_free(ctx->replay.customers);
+    joinable_cache_free(ctx->replay.joinable);
     free(ctx);
 }
 
@@ -201,7 +204,8 @@ static int contacts_setup(store *db, void **out, sn_err *e)
         return sn_fail(e, SN_EDB, NULL, "cannot set up the import: %s", store_errmsg(db));
     }
     /* SQLite tells when another connection wrote (batch_begin); PostgreSQL would not. */
-    if (store_kind_of(db) == STORE_SQLITE && !(ctx->replay.customers = customer_cache_new())) {
+    if (store_kind_of(db) == STORE_SQLITE && (!(ctx->replay.customers = customer_cache_new()) ||
+                                              !(ctx->replay.joinable = joinable_cache_new()))) {
         contacts_teardown(ctx);
         return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     }
@@ -211,8 +215,15 @@ static int contacts_setup(store *db, void **out, sn_err *e)
     return 0;
 }
 
-/* SQLite: forget the customers remembered if another connection wrote since the last batch
- * (it may have merged some), then reserve a conversation number for every line of the batch
+/* What the caches remember (they are SQLite's only). */
+static void forget_all(contacts_ctx *ctx)
+{
+    customer_cache_clear(ctx->replay.customers);
+    joinable_cache_clear(ctx->replay.joinable);
+}
+
+/* SQLite: forget what the caches remember if another connection wrote since the last batch
+ * (it may have merged customers or changed conversations), then reserve a conversation number for every line of the batch
  * (the batch holds the write lock, so the block is ours); batch_end gives back what was not
  * used. PostgreSQL numbers come from a sequence. */
 static int contacts_batch_begin(void *vctx, store *db, int lines, sn_err *e)
@@ -225,7 +236,7 @@ static int contacts_batch_begin(void *vctx, store *db, int lines, sn_err *e)
     int rc = store_prepare(db, "PRAGMA data_version", &st);
     if (rc == 0 && (rc = store_step(st)) == STORE_ROW) {
         int64_t version = store_col_int(st, 0);
-        if (version != ctx->data_version) customer_cache_clear(ctx->replay.customers);
+        if (version != ctx->data_version) forget_all(ctx);
         ctx->data_version = version;
     }
     store_finish(st);
@@ -249,7 +260,7 @@ static int contacts_batch_end(void *vctx, store *db, int committing, sn_err *e)
     int64_t unused = ctx->replay.number_next ? ctx->replay.number_last - ctx->replay.number_next + 1 : 0;
     ctx->replay.number_next = ctx->replay.number_last = 0;
     if (!committing) {
-        customer_cache_clear(ctx->replay.customers); /* it may name rows rolled back */
+        forget_all(ctx); /* the caches may name rows rolled back */
         while (ctx->nchanges > 0) {
             early_change *c = &ctx->changes[--ctx->nchanges];
             if (c->was)
@@ -320,9 +331,12 @@ static int contacts_parse(void *vctx, json_t *line, void *item, sn_err *e)
                        "channel must be phone, email, x, form or chat");
     if ((rc = customer_input_parse(who, &c->in.customer, e)) < 0) return rc;
     c->in.service_line = import_str(line, "service_line");
-    if (c->in.service_line && !find_code(&ctx->service_lines, c->in.service_line))
+    const org_code *service_line =
+        c->in.service_line ? find_code(&ctx->service_lines, c->in.service_line) : NULL;
+    if (c->in.service_line && !service_line)
         return sn_fail(e, SN_EUNPROCESSABLE, "service_line", "unknown service line '%s'",
                        c->in.service_line);
+    c->line_id = service_line ? service_line->id : 0;
     c->in.subject = import_str(line, "subject");
     c->in.body = import_str(line, "body");
     c->in.external_id = import_str(line, "external_id");
@@ -488,6 +502,27 @@ static int record_escalation(store *db, const contact_line *c, int64_t conv, sn_
     return 0;
 }
 
+/* The conversation the line ended in, as the customer's next contact on the line would find
+ * it (joinable_cache.h): open (or pending), solved — closed early counts as solved until the
+ * run ends — or closed for good; remembered only when no other could be joined. */
+static void remember_joinable(contacts_ctx *ctx, const contact_line *c, const contact_result *r)
+{
+    joinable_cache *cache = ctx->replay.joinable;
+    if (!cache) return;
+    if (!r->alone) {
+        joinable_cache_forget(cache, r->customer_id, c->line_id);
+        return;
+    }
+    joinable_entry j = {r->conversation_id, 0, c->at, JOINABLE_OPEN};
+    if (c->status == STATUS_SOLVED) {
+        j.state = JOINABLE_SOLVED;
+        j.solved_at = c->solved_at;
+    } else if (c->status == STATUS_CLOSED) {
+        j.state = JOINABLE_NEVER;
+    }
+    joinable_cache_put(cache, r->customer_id, c->line_id, &j); /* out of memory: forgotten */
+}
+
 static int contacts_apply(void *vctx, store *db, const void *item, int *duplicate, sn_err *e)
 {
     contacts_ctx *ctx = vctx;
@@ -508,7 +543,9 @@ static int contacts_apply(void *vctx, store *db, const void *item, int *duplicat
     if ((rc = set_early(ctx, r.conversation_id, !r.joined && closes_early(ctx, c), e)) < 0)
         return rc;
     if (c->escalated_to && (rc = record_escalation(db, c, r.conversation_id, e)) < 0) return rc;
-    return apply_outcome(ctx, db, c, r.conversation_id, !r.joined, e);
+    if ((rc = apply_outcome(ctx, db, c, r.conversation_id, !r.joined, e)) < 0) return rc;
+    remember_joinable(ctx, c, &r);
+    return 0;
 }
 
 #define CLOSE_BATCH 5000

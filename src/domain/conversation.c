@@ -204,35 +204,53 @@ static const char *const joinable_sql[2][2] = {
      JOINABLE_SQL("service_line_id = ?", "'solved', 'closed'")},
 };
 
+/* A replaying import's answer (joinable_cache.h): 1 when it has one. */
+static int joinable_remembered(const conv_replay *replay, int64_t customer_id, int64_t line,
+                               int64_t at, int64_t since, int64_t *id, int *reopen)
+{
+    const joinable_entry *j =
+        replay && replay->joinable ? joinable_cache_get(replay->joinable, customer_id, line) : NULL;
+    if (!j || at < j->since) return 0;
+    if (j->state == JOINABLE_OPEN || (j->state == JOINABLE_SOLVED && j->solved_at >= since)) {
+        *id = j->conversation_id;
+        *reopen = j->state == JOINABLE_SOLVED;
+    }
+    return 1;
+}
+
 /* The conversation a new contact joins: an open/pending one of the customer on the service
  * line, else one solved within reopen_days of `at` (reopened) — which, replaying an import,
  * includes one the import closed early (conv_replay). 0 when none. The preference (open or
  * pending first, then the newest) is applied here rather than by an ORDER BY, which costs
- * SQLite a sorter per contact. */
+ * SQLite a sorter per contact. *alone: at most one could be joined. */
 static int find_joinable(store *db, int64_t customer_id, int64_t line, int64_t at,
-                         const conv_replay *replay, int64_t *id, int *reopen)
+                         const conv_replay *replay, int64_t *id, int *reopen, int *alone)
 {
     store_stmt *st;
     *id = 0;
     *reopen = 0;
+    *alone = 1;
+    int64_t since = at - settings_int(db, "reopen_days", 7) * DAY_MS;
+    if (joinable_remembered(replay, customer_id, line, at, since, id, reopen)) return 0;
     int early = replay && replay->closed_early;
     int rc = store_prepare(db, joinable_sql[early][line != 0], &st);
     if (rc < 0) return rc;
-    int64_t window = settings_int(db, "reopen_days", 7);
-    int arg = 1, best_done = 0;
+    int arg = 1, best_done = 0, found_count = 0;
     store_bind_int(st, arg++, customer_id);
     if (line) store_bind_int(st, arg++, line);
-    store_bind_int(st, arg, at - window * DAY_MS);
+    store_bind_int(st, arg, since);
     while ((rc = store_step(st)) == STORE_ROW) {
         int64_t found = store_col_int(st, 0);
         const char *status = store_col_text(st, 1);
         int closed = !strcmp(status, "closed"), done = closed || !strcmp(status, "solved");
         if (closed && !replay->closed_early(replay, found)) continue;
+        found_count++;
         if (*id && (done > best_done || (done == best_done && found < *id))) continue;
         *id = found;
         *reopen = best_done = done;
     }
     store_finish(st);
+    *alone = found_count <= 1;
     return rc < 0 ? rc : 0;
 }
 
@@ -499,10 +517,12 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     if ((rc = customer_resolve(db, &in->customer, now, in->replay ? in->replay->customers : NULL,
                                  &cust_id, &created)) < 0) goto db_fail;
     int64_t conv_id = 0;
+    out->alone = created || (may_join && !in->conversation_id);
     if (in->conversation_id) {
         if ((rc = find_thread(db, in->conversation_id, &conv_id, &reopen)) < 0) goto db_fail;
     } else if (may_join && !created &&
-               (rc = find_joinable(db, cust_id, line, at, in->replay, &conv_id, &reopen)) < 0) {
+               (rc = find_joinable(db, cust_id, line, at, in->replay, &conv_id, &reopen,
+                                   &out->alone)) < 0) {
         goto db_fail;
     }
     conv_row c;

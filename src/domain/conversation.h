@@ -12,6 +12,7 @@
 #define SANAD_CONVERSATION_H
 
 #include "customer.h"
+#include "joinable_cache.h"
 #include "domain.h"
 
 #include <jansson.h>
@@ -35,11 +36,15 @@ typedef struct conv_initial {
  *   sweep after the run would close them anyway (one write instead of a write and an update of
  *   a million rows after a large import). Until the run ends such a one still counts as solved
  *   — a later line within reopen_days reopens it, as it would have before the sweep — and
- *   closed_early tells it from a conversation closed for good. */
+ *   closed_early tells it from a conversation closed for good;
+ * - the conversation each customer's next contact on a line would join (joinable_cache.h): the
+ *   intake answers from it and says in contact_result.alone whether the import may remember
+ *   the conversation the contact ended in. */
 typedef struct conv_replay {
     int64_t number_next, number_last;
     int (*closed_early)(const struct conv_replay *r, int64_t conversation_id);
     customer_cache *customers; /* customer_resolve's cache (customer_cache.h), or NULL */
+    joinable_cache *joinable;  /* find_joinable's cache (joinable_cache.h), or NULL */
 } conv_replay;
 
 typedef struct contact_input {
@@ -67,6 +72,8 @@ typedef struct contact_result {
     int joined;    /* joined an existing conversation (or reopened one) */
     int duplicate; /* external_id seen before: nothing was written */
     int64_t message_id; /* the inbound message written (0 for a duplicate) */
+    int alone; /* no other conversation of the customer on the service line can be joined by a
+                  contact received from now on (a new customer, or no other was joinable) */
 } contact_result;
 
 /* A new conversation's search text: subject and body normalised (malloc'd; NULL when out of

@@ -438,6 +438,75 @@ describe(`import and reports [${backend}]`, () => {
         }
     });
 
+    // The SQLite import remembers, per customer and service line, the conversation the next
+    // contact would join (joinable_cache.h). These three are where that memory must not answer.
+    test('a line received before the remembered one: the database answers (a file out of order)', () => {
+        // A: solved May 1 (written closed early). B: May 20, closed for good → remembered as
+        // "never joinable" from May 20. A line of May 3 must still reopen A (within reopen_days).
+        const at = (d, h = 6) => `2021-05-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:00:00Z`;
+        const line = (id, received, extra) => JSON.stringify({ external_id: id, channel: 'phone',
+            customer: person(80), service_line: LINE, body: id, received_at: received, ...extra });
+        const p = path.join(server.dir, 'unordered.jsonl');
+        fs.writeFileSync(p, [line('t-order-a', at(1), { status: 'solved', solved_at: at(1, 7) }),
+            line('t-order-b', at(20), { status: 'closed', solved_at: at(20, 7) }),
+            line('t-order-c', at(3))].join('\n') + '\n');
+        const r = cli(['import', 'contacts', '--db', server.db, p]);
+        assert.equal(r.code, 0, out(r));
+        const conv = (id) => server.sql(`SELECT conversation_id FROM contacts WHERE external_id = '${id}'`).trim();
+        assert.notEqual(conv('t-order-b'), conv('t-order-a'));
+        assert.equal(conv('t-order-c'), conv('t-order-a'));
+    });
+
+    test('two open conversations: solving the one joined leaves the other to join next', async () => {
+        // An agent opened two for one customer (POST /conversations never joins). A line joins
+        // the newer and solves it; the next line joins the older, still open — not the newer.
+        const agent = await server.login('agent');
+        const ids = [];
+        for (const body of ['first call', 'second call']) {
+            const r = await agent.post('/api/v1/conversations', { channel: 'phone', customer: person(81),
+                service_line: LINE, subject: 'outbound', body });
+            expectStatus(r, 201);
+            ids.push(String(r.json.conversation_id));
+        }
+        const now = Date.now();
+        const line = (id, ms, extra) => JSON.stringify({ external_id: id, channel: 'phone', customer: person(81),
+            service_line: LINE, body: id, received_at: new Date(ms).toISOString(), ...extra });
+        const p = path.join(server.dir, 'two-open.jsonl');
+        fs.writeFileSync(p, [line('t-two-1', now - 7200000, { status: 'solved', solved_at: new Date(now - 3600000).toISOString() }),
+            line('t-two-2', now - 1800000)].join('\n') + '\n');
+        const r = cli(['import', 'contacts', '--db', server.db, p]);
+        assert.equal(r.code, 0, out(r));
+        const conv = (id) => server.sql(`SELECT conversation_id FROM contacts WHERE external_id = '${id}'`).trim();
+        assert.equal(conv('t-two-1'), ids[1]);
+        assert.equal(conv('t-two-2'), ids[0]);
+    });
+
+    test('the server closes the remembered conversation between two batches: the next line starts anew', async () => {
+        const agent = await server.login('agent');
+        const child = spawn(SANAD, ['import', 'contacts', '--db', server.db, '--batch', '1', '-'],
+            { stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        child.stdout.on('data', (d) => { stdout += d; });
+        const exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+        const line = (id, ms) => `${JSON.stringify({ external_id: id, channel: 'phone', customer: person(82),
+            service_line: LINE, body: id, received_at: new Date(ms).toISOString() })}\n`;
+        const now = Date.now();
+        child.stdin.write(line('t-closed-1', now - 60000));
+        const conv = (id) => server.sql(`SELECT conversation_id FROM contacts WHERE external_id = '${id}'`).trim();
+        for (let i = 0; i < 200 && !conv('t-closed-1'); i++) {
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        const first = conv('t-closed-1');
+        assert.ok(first, 'the first line was committed');
+        for (const status of ['solved', 'closed']) {
+            expectStatus(await agent.patch(`/api/v1/conversations/${first}`, { status }), 200);
+        }
+        child.stdin.end(line('t-closed-2', now - 30000));
+        assert.equal(await exited, 0, stdout);
+        assert.match(stdout, /2 imported/, stdout);
+        assert.notEqual(conv('t-closed-2'), first);
+    });
+
     // The SQLite import writes without checking foreign keys (import_contacts.c says why): every
     // reference the runs above wrote — new, joined, reopened, escalated, merged — must resolve.
     test('every row the imports wrote refers to rows that exist', { skip: backend !== 'sqlite' }, () => {
