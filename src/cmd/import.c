@@ -153,7 +153,7 @@ enum slot_state { SLOT_PENDING, SLOT_NEW, SLOT_DUPLICATE, SLOT_REJECTED };
 
 typedef struct import_slot {
     int64_t line_no;
-    json_t *json; /* the parsed line, which the item points into */
+    json_t *json; /* the parsed line, which the item points into (NULL: kind->copies_line) */
     int state;
     int retried; /* a conflict gets one more try before the line is rejected */
 } import_slot;
@@ -365,10 +365,15 @@ static void take_line(import_batch *b, line_reader *r, int64_t line_no, int too_
     else if (!json_is_object(j))
         sn_fail(&e, SN_EINVALID, NULL, "a line must be a JSON object");
     else if (b->kind->parse(b->ctx, j, item, &e) == 0) {
+        if (b->kind->copies_line) {
+            json_decref(j);
+            j = NULL;
+        }
         b->slots[b->n] = (import_slot){line_no, j, SLOT_PENDING, 0};
         b->n++;
         return;
     }
+    if (b->kind->release) b->kind->release(item); /* what parse() allocated before it failed */
     json_decref(j);
     memset(item, 0, b->kind->item_size);
     report_reject(b->stats, line_no, &e);

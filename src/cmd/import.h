@@ -22,7 +22,8 @@ typedef struct import_kind {
     int (*setup)(store *db, void **ctx, sn_err *e);
     void (*teardown)(void *ctx);
     /* Validate one line (borrowed) into item (item_size bytes, zeroed); no database access.
-     * item may keep references into line: the engine holds it until the item is released. */
+     * item may keep references into line: the engine holds it until the item is released —
+     * unless the kind sets copies_line. */
     int (*parse)(void *ctx, json_t *line, void *item, sn_err *e);
     /* Write one item inside the open transaction; *duplicate = 1 when it was already there. */
     int (*apply)(void *ctx, store *db, const void *item, int *duplicate, sn_err *e);
@@ -36,6 +37,9 @@ typedef struct import_kind {
     int (*batch_end)(void *ctx, store *db, int committing, sn_err *e);
     /* Lines per transaction when --batch is not given. */
     int default_batch;
+    /* parse() keeps no reference into the line: the engine frees it at once, on the reader
+     * thread, and a batch holds only its items (a parsed line is several times its text). */
+    int copies_line;
 } import_kind;
 
 extern const import_kind import_kind_contacts;

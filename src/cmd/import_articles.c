@@ -89,4 +89,5 @@ const import_kind import_kind_articles = {
     NULL,
     NULL,
     2000, /* articles are long: a batch of them is held in memory twice */
+    0,
 };

@@ -135,6 +135,7 @@ typedef struct contact_line {
     int64_t solved_at, first_response_at;
     int64_t line_id;              /* the service line's, or 0 */
     const org_code *escalated_to; /* the department, or NULL */
+    char *texts;                  /* what in.subject, body and external_id point into */
 } contact_line;
 
 /* Rows of (code, id, sla_minutes). */
@@ -317,6 +318,25 @@ static int parse_outcome(contacts_ctx *ctx, json_t *line, contact_line *c, sn_er
     return 0;
 }
 
+/* The line's texts copied into one block (the item outlives the parsed line), NULL kept. */
+static int copy_texts(contact_line *c, const char *subject, const char *body,
+                      const char *external_id, sn_err *e)
+{
+    const char *from[] = {subject, body, external_id};
+    const char **to[] = {&c->in.subject, &c->in.body, &c->in.external_id};
+    size_t len[3], total = 0;
+    for (int i = 0; i < 3; i++)
+        total += (len[i] = from[i] ? strlen(from[i]) + 1 : 0);
+    if (!(c->texts = malloc(total ? total : 1)))
+        return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    char *p = c->texts;
+    for (int i = 0; i < 3; i++) {
+        *to[i] = from[i] ? memcpy(p, from[i], len[i]) : NULL;
+        p += len[i];
+    }
+    return 0;
+}
+
 static int contacts_parse(void *vctx, json_t *line, void *item, sn_err *e)
 {
     contacts_ctx *ctx = vctx;
@@ -337,11 +357,13 @@ static int contacts_parse(void *vctx, json_t *line, void *item, sn_err *e)
         return sn_fail(e, SN_EUNPROCESSABLE, "service_line", "unknown service line '%s'",
                        c->in.service_line);
     c->line_id = service_line ? service_line->id : 0;
-    c->in.subject = import_str(line, "subject");
-    c->in.body = import_str(line, "body");
-    c->in.external_id = import_str(line, "external_id");
-    if (c->in.external_id && !*c->in.external_id)
+    c->in.service_line = service_line ? service_line->code : NULL;
+    const char *external_id = import_str(line, "external_id");
+    if (external_id && !*external_id)
         return sn_fail(e, SN_EUNPROCESSABLE, "external_id", "external_id must not be empty");
+    if ((rc = copy_texts(c, import_str(line, "subject"), import_str(line, "body"), external_id,
+                         e)) < 0)
+        return rc;
     if ((rc = time_field(line, "received_at", &c->in.received_at, e)) < 0) return rc;
     int64_t now = clock_now_ms();
     if (c->in.received_at > now + 300000)
@@ -360,7 +382,8 @@ static void contacts_release(void *item)
 {
     contact_line *c = item;
     free((char *)c->in.search_text);
-    c->in.search_text = NULL;
+    free(c->texts);
+    c->in.search_text = c->texts = NULL;
 }
 
 /* The timeline row of the move from open to the line's status. */
@@ -602,4 +625,5 @@ const import_kind import_kind_contacts = {
     contacts_batch_begin,
     contacts_batch_end,
     25000, /* fewer commits: pages a batch touches again are written once (25 % less time) */
+    1,
 };
