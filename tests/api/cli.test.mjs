@@ -119,7 +119,7 @@ describe(`command line [${backend}]`, () => {
             const r = server.cli(['import', flag]);
             assert.equal(r.code, 0, out(r));
             assert.match(r.stdout, /usage: sanad import KIND/, out(r));
-            assert.match(r.stdout, /contacts[\s\S]*--batch 25000 by default[\s\S]*articles[\s\S]*--batch 2000/, out(r));
+            assert.match(r.stdout, /contacts[\s\S]*--batch 50000 by default[\s\S]*articles[\s\S]*--batch 2000/, out(r));
             assert.doesNotMatch(r.stdout, /--listen/, out(r));
         }
     });
