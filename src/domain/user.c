@@ -55,6 +55,16 @@ static void lower_copy(char *dst, size_t size, const char *src)
     dst[i] = '\0';
 }
 
+int user_roles_of_rows(store_stmt *st, int col, unsigned *roles)
+{
+    int rc = STORE_ROW;
+    *roles = 0;
+    for (; rc == STORE_ROW; rc = store_step(st))
+        if (!store_col_is_null(st, col)) *roles |= role_parse(store_col_text(st, col));
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
 int user_load_roles(store *db, int64_t id, unsigned *roles)
 {
     store_stmt *st;

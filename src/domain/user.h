@@ -39,6 +39,9 @@ int user_find_by_email(store *db, const char *email, user *out, char *hash, size
 int user_list(store *db, int64_t after_id, int limit, user **out, int *n, sn_err *e);
 /* Load the roles of a user into *roles. */
 int user_load_roles(store *db, int64_t id, unsigned *roles);
+/* The roles of a query that returns a user's row once per role (LEFT JOIN user_roles: NULL
+ * when none) in column col, from the row st is on through the last; finishes st. */
+int user_roles_of_rows(store_stmt *st, int col, unsigned *roles);
 
 /* Set the interface language (ar | en). */
 int user_set_locale(store *db, const actor *who, int64_t id, const char *locale, sn_err *e);
