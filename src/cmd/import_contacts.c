@@ -414,8 +414,9 @@ static const char *outcome_status(const contacts_ctx *ctx, const contact_line *c
     return early ? "closed" : status_names[c->status];
 }
 
-/* The state a conversation the line starts is inserted in: the same as apply_outcome's UPDATE
- * would leave, written once (a new row instead of a new row and an update of four indexes). */
+/* The state the line leaves its conversation in, written by the intake: a new one inserted in
+ * it (a new row instead of a new row and an update of four indexes), a joined one set to it by
+ * the join's update (one update instead of three). */
 static void initial_state(const contacts_ctx *ctx, const contact_line *c, conv_initial *init)
 {
     int done = c->status == STATUS_SOLVED || c->status == STATUS_CLOSED;
@@ -426,60 +427,15 @@ static void initial_state(const contacts_ctx *ctx, const contact_line *c, conv_i
     if (!done) init->pending_since = c->at;
 }
 
-/* Move the conversation to the line's status as of when it happened — pending since the
- * contact, solved (and closed) at solved_at — and record the first response. One UPDATE
- * instead of conv_update_in_tx: the intake leaves the conversation open, not pending, with no
- * solved_at, so the moves open → pending | solved | solved → closed need none of its checks,
- * and the bulk path saves a read and two writes per line. */
-static int apply_outcome(contacts_ctx *ctx, store *db, const contact_line *c, int64_t conv,
-                         int written, sn_err *e)
+/* The line's move from open to its status, on the timeline. The intake has already left the
+ * conversation in that state (initial_state: written so, or set by the join's update), which
+ * needs none of conv_update_in_tx's checks: the moves open → pending | solved | solved →
+ * closed are all allowed. */
+static int apply_outcome(const contact_line *c, store *db, int64_t conv, sn_err *e)
 {
     int moves =
         c->status == STATUS_PENDING || c->status == STATUS_SOLVED || c->status == STATUS_CLOSED;
-    int64_t first[] = {c->first_response_at, conv};
-    if (written) return moves ? status_event(db, c, conv, e) : 0;
-    if (!moves) {
-        if (c->first_response_at &&
-            exec_ints(db,
-                      "UPDATE conversations SET first_response_at = ? WHERE id = ? AND "
-                      "first_response_at IS NULL",
-                      2, first) < 0)
-            return sn_fail(e, SN_EDB, NULL, "cannot store the first response");
-        return 0;
-    }
-    int done = c->status != STATUS_PENDING, early = closes_early(ctx, c);
-    int64_t closed_at;
-    const char *status = outcome_status(ctx, c, &closed_at);
-    store_stmt *st;
-    if (store_prepare(db,
-                      "UPDATE conversations SET status = ?, solved_at = ?, closed_at = ?, "
-                      "pending_since = ?, first_response_at = COALESCE(first_response_at, ?) "
-                      "WHERE id = ?",
-                      &st) < 0)
-        return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
-    store_bind_text(st, 1, status);
-    if (done)
-        store_bind_int(st, 2, c->solved_at);
-    else
-        store_bind_null(st, 2);
-    if (closed_at)
-        store_bind_int(st, 3, closed_at);
-    else
-        store_bind_null(st, 3);
-    if (!done)
-        store_bind_int(st, 4, c->at);
-    else
-        store_bind_null(st, 4);
-    if (c->first_response_at)
-        store_bind_int(st, 5, c->first_response_at);
-    else
-        store_bind_null(st, 5);
-    store_bind_int(st, 6, conv);
-    int rc = store_step(st);
-    store_finish(st);
-    if (rc < 0) return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
-    if (early && (rc = set_early(ctx, conv, 1, e)) < 0) return rc;
-    return status_event(db, c, conv, e);
+    return moves ? status_event(db, c, conv, e) : 0;
 }
 
 /* The department ticket of an escalated line, as it was: raised at the contact with the
@@ -556,17 +512,16 @@ static int contacts_apply(void *vctx, store *db, const void *item, int *duplicat
     conv_initial init;
     initial_state(ctx, c, &init);
     contact_input in = c->in;
-    in.initial = &init; /* a conversation the line starts is written in its final state */
+    in.initial = &init; /* the conversation is left in the line's state by the intake itself */
     in.replay = &ctx->replay;
     int rc = contact_receive_in_tx(db, &import_actor, &in, c->at, &r, e);
     if (rc < 0) return rc;
     *duplicate = r.duplicate;
     if (r.duplicate) return 0;
-    /* Written closed early, or joined (reopened, if it was): apply_outcome says which now. */
-    if ((rc = set_early(ctx, r.conversation_id, !r.joined && closes_early(ctx, c), e)) < 0)
-        return rc;
+    /* Closed early by this line (new or joined), or not (any more). */
+    if ((rc = set_early(ctx, r.conversation_id, closes_early(ctx, c), e)) < 0) return rc;
     if (c->escalated_to && (rc = record_escalation(db, c, r.conversation_id, e)) < 0) return rc;
-    if ((rc = apply_outcome(ctx, db, c, r.conversation_id, !r.joined, e)) < 0) return rc;
+    if ((rc = apply_outcome(c, db, r.conversation_id, e)) < 0) return rc;
     remember_joinable(ctx, c, &r);
     return 0;
 }

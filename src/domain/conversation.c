@@ -413,47 +413,62 @@ static int insert_contact(store *db, const contact_input *in, int64_t conv, int6
     return rc == STORE_ROW ? 0 : (rc < 0 ? rc : SN_EDB);
 }
 
-/* A joining contact: count it and add its text to the conversation's search text. */
-static int count_joined_contact(store *db, int64_t conv, const char *body, int64_t now)
+static void bind_time_or_null(store_stmt *st, int idx, int64_t ms)
 {
-    char *norm = text_normalize_dup(body ? body : "");
-    store_stmt *st;
-    int rc = store_prepare(db, "UPDATE conversations SET contacts_count = contacts_count + 1, "
-                               "search_text = search_text || ' ' || ?, updated_at = ? WHERE id = ?", &st);
-    if (rc == 0) {
-        store_bind_text(st, 1, norm ? norm : "");
-        store_bind_int(st, 2, now);
-        store_bind_int(st, 3, conv);
-        rc = store_step(st);
-        store_finish(st);
-    }
-    free(norm);
-    return rc < 0 ? rc : 0;
+    if (ms)
+        store_bind_int(st, idx, ms);
+    else
+        store_bind_null(st, idx);
 }
 
-/* A contact joins conversation id: pending → open (the customer answered), solved → reopened. */
-static int join_conversation(store *db, const actor *who, int64_t id, int reopen, int64_t now,
-                             conv_row *c)
+/* A contact joins conversation id: pending → open (the customer answered), solved → reopened;
+ * counted, its text added to the search text and — an import's line — left in the line's
+ * outcome (contact_input.initial), all in one UPDATE of the row. */
+static int join_conversation(store *db, const actor *who, const contact_input *in, int64_t id,
+                             int reopen, int64_t now, conv_row *c)
 {
     int rc = conv_load(db, id, c);
     if (rc < 0) return rc;
     /* Closed early by an import replaying history (find_joinable): solved until it ends. */
     if (reopen && !strcmp(c->status, "closed")) snprintf(c->status, sizeof c->status, "solved");
-    if (!strcmp(c->status, "pending")) {
-        if ((rc = conv_resume(db, c, now)) < 0) return rc;
-    } else if (!reopen) {
-        return 0;
+    int to_open = reopen || !strcmp(c->status, "pending");
+    if (!strcmp(c->status, "pending") && (rc = conv_resume(db, c, now)) < 0) return rc;
+    const conv_initial *outcome = in->initial && in->initial->status ? in->initial : NULL;
+    char *norm = text_normalize_dup(in->body ? in->body : "");
+    store_stmt *st;
+    rc = store_prepare(db, "UPDATE conversations SET status = COALESCE(?, status), "
+                           "reopened = reopened + ?, "
+                           "solved_at = CASE WHEN ? THEN ? ELSE solved_at END, "
+                           "closed_at = CASE WHEN ? THEN ? ELSE closed_at END, "
+                           "pending_since = CASE WHEN ? THEN ? ELSE pending_since END, "
+                           "first_response_at = COALESCE(first_response_at, ?), "
+                           "contacts_count = contacts_count + 1, "
+                           "search_text = search_text || ' ' || ?, updated_at = ? WHERE id = ?",
+                       &st);
+    if (rc == 0) {
+        store_bind_text(st, 1, outcome ? outcome->status : to_open ? "open" : NULL);
+        store_bind_int(st, 2, reopen);
+        for (int i = 0; i < 2; i++) { /* solved_at, closed_at: the outcome's, or cleared */
+            store_bind_int(st, 3 + 2 * i, outcome || to_open);
+            bind_time_or_null(st, 4 + 2 * i, !outcome ? 0 : i ? outcome->closed_at : outcome->solved_at);
+        }
+        store_bind_int(st, 7, outcome != NULL);
+        bind_time_or_null(st, 8, outcome ? outcome->pending_since : 0);
+        bind_time_or_null(st, 9, in->initial ? in->initial->first_response_at : 0);
+        store_bind_text(st, 10, norm ? norm : "");
+        store_bind_int(st, 11, now);
+        store_bind_int(st, 12, id);
+        rc = store_step(st);
+        store_finish(st);
     }
-    int64_t args[] = {reopen, now, id};
-    rc = exec_bind(db, "UPDATE conversations SET status = 'open', reopened = reopened + ?, "
-                       "solved_at = NULL, closed_at = NULL, updated_at = ? WHERE id = ?", 3, args);
-    if (rc == 0)
+    free(norm);
+    if (rc >= 0 && to_open)
         rc = conv_timeline_add_json(db, id, who, "status",
                                     json_pack("{s:s, s:s, s:b}", "from", c->status, "to", "open",
                                               "by_contact", 1),
                                     now);
-    snprintf(c->status, sizeof c->status, "open");
-    return rc;
+    snprintf(c->status, sizeof c->status, "%s", outcome ? outcome->status : "open");
+    return rc < 0 ? rc : 0;
 }
 
 /* The conversation a threaded contact (an email reply) joins: the named one, or the one it was
@@ -527,15 +542,14 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     }
     conv_row c;
     if (conv_id)
-        rc = join_conversation(db, who, conv_id, reopen, now, &c);
+        rc = join_conversation(db, who, in, conv_id, reopen, now, &c);
     else
         rc = insert_conversation(db, in, cust_id, line, at, now, &c);
     if (rc < 0) goto db_fail;
     if ((rc = insert_contact(db, in, c.id, cust_id, line, at, now, &contact)) < 0) goto db_fail;
     if ((rc = insert_message(db, c.id, contact, "inbound", channel_name(in->channel), 0,
                              in->body ? in->body : "", NULL, "received", in->meta_json, at,
-                             &out->message_id)) < 0 ||
-        (conv_id && (rc = count_joined_contact(db, c.id, in->body, now)) < 0))
+                             &out->message_id)) < 0)
         goto db_fail;
     out->contact_id = contact;
     out->conversation_id = c.id;

@@ -21,8 +21,10 @@ enum channel { CH_PHONE, CH_EMAIL, CH_X, CH_FORM, CH_CHAT, CH_COUNT };
 const char *channel_name(int ch);
 int channel_parse(const char *name); /* -1 when unknown */
 
-/* Imports: the state a conversation the contact starts is written in at once (its history
- * replayed), instead of open and then updated. status NULL: open; a time 0: none. */
+/* Imports: the state the contact leaves its conversation in (its history replayed) — one it
+ * starts is written in it at once, one it joins is set to it by the join's own update — instead
+ * of open and then updated. status NULL: open as the intake leaves it (first_response_at still
+ * recorded where none was); a time 0: none. */
 typedef struct conv_initial {
     const char *status; /* open | pending | solved | closed */
     int64_t solved_at, closed_at, pending_since, first_response_at;
@@ -58,7 +60,8 @@ typedef struct contact_input {
     const char *meta_json;    /* channel metadata, or NULL */
     int historical;           /* an import of past contacts: no triggers, routing, automatic
                                  replies or webhook events — only the record */
-    const conv_initial *initial; /* imports: a new conversation's state, or NULL (open) */
+    const conv_initial *initial; /* imports: the conversation's state after the contact, or
+                                    NULL (open) */
     conv_replay *replay;      /* imports: see conv_replay, or NULL */
     const char *search_text;  /* text_normalize_dup of subject " " body when the caller made it
                                  already (imports, on their reader thread), or NULL */
