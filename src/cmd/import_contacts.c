@@ -88,18 +88,6 @@ typedef struct contacts_ctx {
 
 #define DAY_MS (24LL * 3600 * 1000)
 
-static int exec_ints(store *db, const char *sql, int n, const int64_t *args)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, sql, &st);
-    if (rc < 0) return rc;
-    for (int i = 0; i < n; i++)
-        store_bind_int(st, i + 1, args[i]);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
 static int closed_early(const conv_replay *r, int64_t id)
 {
     const contacts_ctx *ctx =
@@ -273,7 +261,7 @@ static int contacts_batch_end(void *vctx, store *db, int committing, sn_err *e)
     }
     ctx->nchanges = 0;
     if (unused > 0 &&
-        exec_ints(db, "UPDATE counters SET value = value - ? WHERE name = 'conversation'", 1,
+        store_exec_ints(db, "UPDATE counters SET value = value - ? WHERE name = 'conversation'", 1,
                   &unused) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot give back numbers: %s", store_errmsg(db));
     return 0;
@@ -475,7 +463,7 @@ static int record_escalation(store *db, const contact_line *c, int64_t conv, sn_
              "{\"department\":\"%s\",\"escalation_id\":%" PRId64 ",\"imported\":true}", d->code,
              id);
     int64_t flag[] = {conv};
-    if (!id || exec_ints(db, "UPDATE conversations SET escalated = 1 WHERE id = ?", 1, flag) < 0 ||
+    if (!id || store_exec_ints(db, "UPDATE conversations SET escalated = 1 WHERE id = ?", 1, flag) < 0 ||
         conv_timeline_add(db, conv, NULL, "escalated", detail, c->at) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot record the escalation");
     return 0;

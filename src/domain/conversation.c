@@ -73,17 +73,6 @@ static int conv_load(store *db, int64_t id, conv_row *c)
     return rc < 0 ? rc : (rc == STORE_ROW ? 0 : SN_ENOTFOUND);
 }
 
-static int exec_bind(store *db, const char *sql, int n, const int64_t *ints)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, sql, &st);
-    if (rc < 0) return rc;
-    for (int i = 0; i < n; i++) store_bind_int(st, i + 1, ints[i]);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
 int conv_timeline_add(store *db, int64_t conv, const actor *who, const char *kind,
                       const char *detail, int64_t at)
 {
@@ -137,7 +126,7 @@ static int conv_sla_refresh(store *db, const conv_row *c)
                      &res_due);
     if (rc < 0) return rc;
     int64_t args[] = {first_due, res_due, c->id};
-    return exec_bind(db, "UPDATE conversations SET first_response_due_at = ?, "
+    return store_exec_ints(db, "UPDATE conversations SET first_response_due_at = ?, "
                          "resolution_due_at = ? WHERE id = ?", 3, args);
 }
 
@@ -151,7 +140,7 @@ static int conv_resume(store *db, conv_row *c, int64_t now)
     c->paused_ms += bh_elapsed(t.cal, c->pending_since, now);
     c->pending_since = 0;
     int64_t args[] = {c->paused_ms, c->id};
-    if ((rc = exec_bind(db, "UPDATE conversations SET paused_ms = ?, pending_since = NULL "
+    if ((rc = store_exec_ints(db, "UPDATE conversations SET paused_ms = ?, pending_since = NULL "
                             "WHERE id = ?", 2, args)) < 0)
         return rc;
     return conv_sla_refresh(db, c);
@@ -273,8 +262,6 @@ static void new_conv_row(conv_row *c, int64_t id, int64_t customer_id, int64_t l
     snprintf(c->channel, sizeof c->channel, "%s", channel_name(channel));
 }
 
-/* A new conversation with its first contact counted, its search text and SLA due times, in
- * one statement. */
 char *conv_search_text_dup(const char *subject, const char *body)
 {
     buf text;
@@ -287,6 +274,17 @@ char *conv_search_text_dup(const char *subject, const char *body)
     return norm;
 }
 
+/* A time in milliseconds, or NULL for 0 (none). */
+static void bind_time_or_null(store_stmt *st, int idx, int64_t ms)
+{
+    if (ms)
+        store_bind_int(st, idx, ms);
+    else
+        store_bind_null(st, idx);
+}
+
+/* A new conversation with its first contact counted, its search text and SLA due times, in
+ * one statement. */
 static int insert_conversation(store *db, const contact_input *in, int64_t customer_id, int64_t line,
                                int64_t at, int64_t now, conv_row *c)
 {
@@ -319,12 +317,8 @@ static int insert_conversation(store *db, const contact_input *in, int64_t custo
         store_bind_text(st, 11, init && init->status ? init->status : "open");
         int64_t times[] = {init ? init->solved_at : 0, init ? init->closed_at : 0,
                            init ? init->pending_since : 0, init ? init->first_response_at : 0};
-        for (int i = 0; i < 4; i++) {
-            if (times[i])
-                store_bind_int(st, 12 + i, times[i]);
-            else
-                store_bind_null(st, 12 + i);
-        }
+        for (int i = 0; i < 4; i++)
+            bind_time_or_null(st, 12 + i, times[i]);
         rc = store_step(st);
         if (rc == STORE_ROW) {
             new_conv_row(c, store_col_int(st, 0), customer_id, line, at, in->channel);
@@ -413,14 +407,6 @@ static int insert_contact(store *db, const contact_input *in, int64_t conv, int6
     return rc == STORE_ROW ? 0 : (rc < 0 ? rc : SN_EDB);
 }
 
-static void bind_time_or_null(store_stmt *st, int idx, int64_t ms)
-{
-    if (ms)
-        store_bind_int(st, idx, ms);
-    else
-        store_bind_null(st, idx);
-}
-
 /* A contact joins conversation id: pending → open (the customer answered), solved → reopened;
  * counted, its text added to the search text and — an import's line — left in the line's
  * outcome (contact_input.initial), all in one UPDATE of the row. */
@@ -448,10 +434,11 @@ static int join_conversation(store *db, const actor *who, const contact_input *i
     if (rc == 0) {
         store_bind_text(st, 1, outcome ? outcome->status : to_open ? "open" : NULL);
         store_bind_int(st, 2, reopen);
-        for (int i = 0; i < 2; i++) { /* solved_at, closed_at: the outcome's, or cleared */
-            store_bind_int(st, 3 + 2 * i, outcome || to_open);
-            bind_time_or_null(st, 4 + 2 * i, !outcome ? 0 : i ? outcome->closed_at : outcome->solved_at);
-        }
+        /* solved_at and closed_at: the outcome's, or cleared by a move to open */
+        store_bind_int(st, 3, outcome || to_open);
+        bind_time_or_null(st, 4, outcome ? outcome->solved_at : 0);
+        store_bind_int(st, 5, outcome || to_open);
+        bind_time_or_null(st, 6, outcome ? outcome->closed_at : 0);
         store_bind_int(st, 7, outcome != NULL);
         bind_time_or_null(st, 8, outcome ? outcome->pending_since : 0);
         bind_time_or_null(st, 9, in->initial ? in->initial->first_response_at : 0);
@@ -637,15 +624,15 @@ static int apply_status(store *db, const actor *who, conv_row *c, const char *to
     if (!strcmp(c->status, "pending")) rc = conv_resume(db, c, now);
     int64_t args[] = {now, c->id};
     if (rc == 0 && !strcmp(to, "pending"))
-        rc = exec_bind(db, "UPDATE conversations SET status = 'pending', pending_since = ? WHERE id = ?", 2, args);
+        rc = store_exec_ints(db, "UPDATE conversations SET status = 'pending', pending_since = ? WHERE id = ?", 2, args);
     else if (rc == 0 && !strcmp(to, "solved"))
-        rc = exec_bind(db, "UPDATE conversations SET status = 'solved', solved_at = ? WHERE id = ?", 2, args);
+        rc = store_exec_ints(db, "UPDATE conversations SET status = 'solved', solved_at = ? WHERE id = ?", 2, args);
     else if (rc == 0 && !strcmp(to, "closed"))
-        rc = exec_bind(db, "UPDATE conversations SET status = 'closed', closed_at = ? WHERE id = ?", 2, args);
+        rc = store_exec_ints(db, "UPDATE conversations SET status = 'closed', closed_at = ? WHERE id = ?", 2, args);
     else if (rc == 0) {
         /* An agent reopening a solved conversation: it was not resolved at first contact. */
         int64_t reopen_args[] = {!strcmp(c->status, "solved"), c->id};
-        rc = exec_bind(db, "UPDATE conversations SET status = 'open', solved_at = NULL, "
+        rc = store_exec_ints(db, "UPDATE conversations SET status = 'open', solved_at = NULL, "
                            "reopened = reopened + ? WHERE id = ?", 2, reopen_args);
     }
     if (rc == 0)
@@ -715,7 +702,7 @@ static int apply_sla_fields(store *db, const actor *who, conv_row *c, const conv
         if ((rc = service_line_id_of(db, p->service_line, &line, e)) < 0) return rc;
         if (line != c->service_line_id) {
             int64_t args[] = {line, c->id};
-            if (exec_bind(db, "UPDATE conversations SET service_line_id = ? WHERE id = ?", 2, args) < 0 ||
+            if (store_exec_ints(db, "UPDATE conversations SET service_line_id = ? WHERE id = ?", 2, args) < 0 ||
                 conv_timeline_add_json(db, c->id, who, "service_line", json_pack("{s:s}", "to", p->service_line), now) < 0)
                 return sn_fail(e, SN_EDB, NULL, "cannot update the conversation");
             c->service_line_id = line;
@@ -827,7 +814,7 @@ int conv_add_message(store *db, const actor *who, const char *agent_name, int64_
         rc = sn_fail(e, SN_EDB, NULL, "cannot add the message");
     if (rc == 0 && !note && !c.first_response_at) {
         int64_t args[] = {now, id};
-        if (exec_bind(db, "UPDATE conversations SET first_response_at = ? WHERE id = ?", 2, args) < 0)
+        if (store_exec_ints(db, "UPDATE conversations SET first_response_at = ? WHERE id = ?", 2, args) < 0)
             rc = sn_fail(e, SN_EDB, NULL, "cannot add the message");
     }
     if (rc == 0 && !note && add_search_text(db, id, text, now) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot add the message");
@@ -853,18 +840,18 @@ int conv_merge(store *db, const actor *who, int64_t into, int64_t other, sn_err 
         rc = sn_fail(e, SN_ECONFLICT, "other_id", "already merged");
     int64_t ids[] = {into, other};
     if (rc == 0 &&
-        (exec_bind(db, "UPDATE contacts SET conversation_id = ? WHERE conversation_id = ?", 2, ids) < 0 ||
-         exec_bind(db, "UPDATE messages SET conversation_id = ? WHERE conversation_id = ?", 2, ids) < 0 ||
-         exec_bind(db, "UPDATE escalations SET conversation_id = ? WHERE conversation_id = ?", 2, ids) < 0 ||
-         exec_bind(db, "UPDATE conversations SET merged_into = ?, status = 'closed' WHERE id = ?", 2, ids) < 0 ||
-         exec_bind(db, "UPDATE conversations SET contacts_count = (SELECT COUNT(*) FROM contacts "
+        (store_exec_ints(db, "UPDATE contacts SET conversation_id = ? WHERE conversation_id = ?", 2, ids) < 0 ||
+         store_exec_ints(db, "UPDATE messages SET conversation_id = ? WHERE conversation_id = ?", 2, ids) < 0 ||
+         store_exec_ints(db, "UPDATE escalations SET conversation_id = ? WHERE conversation_id = ?", 2, ids) < 0 ||
+         store_exec_ints(db, "UPDATE conversations SET merged_into = ?, status = 'closed' WHERE id = ?", 2, ids) < 0 ||
+         store_exec_ints(db, "UPDATE conversations SET contacts_count = (SELECT COUNT(*) FROM contacts "
                        "WHERE conversation_id = ?) WHERE id = ?", 2, (int64_t[]){into, into}) < 0 ||
          conv_timeline_add_json(db, into, who, "merge", json_pack("{s:I, s:s}", "merged", (json_int_t)other, "number", b.number), now) < 0 ||
          conv_timeline_add_json(db, other, who, "merged_into", json_pack("{s:I, s:s}", "into", (json_int_t)into, "number", a.number), now) < 0))
         rc = sn_fail(e, SN_EDB, NULL, "cannot merge");
     if (rc == 0 && b.escalated) {
         int64_t args[] = {into};
-        if (exec_bind(db, "UPDATE conversations SET escalated = 1 WHERE id = ?", 1, args) < 0)
+        if (store_exec_ints(db, "UPDATE conversations SET escalated = 1 WHERE id = ?", 1, args) < 0)
             rc = sn_fail(e, SN_EDB, NULL, "cannot merge");
     }
     if (rc == 0 && store_commit(db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot merge");

@@ -22,18 +22,6 @@
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-static int exec_ints(store *db, const char *sql, int n, const int64_t *v)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, sql, &st);
-    if (rc < 0) return rc;
-    for (int i = 0; i < n; i++)
-        store_bind_int(st, i + 1, v[i]);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
 static json_t *split_types(const char *list)
 {
     json_t *a = json_array();
@@ -185,15 +173,15 @@ int doctype_update(store *db, const actor *who, int64_t id, const doctype_fields
                          f->allowed_types, id);
     int64_t v[2] = {0, id};
     if (rc == 0 && f->has_mandatory && (v[0] = f->mandatory, 1))
-        rc = exec_ints(db, "UPDATE document_types SET mandatory = ? WHERE id = ?", 2, v);
+        rc = store_exec_ints(db, "UPDATE document_types SET mandatory = ? WHERE id = ?", 2, v);
     if (rc == 0 && f->has_max_bytes && (v[0] = f->max_bytes, 1))
-        rc = exec_ints(db, "UPDATE document_types SET max_bytes = ? WHERE id = ?", 2, v);
+        rc = store_exec_ints(db, "UPDATE document_types SET max_bytes = ? WHERE id = ?", 2, v);
     if (rc == 0 && f->has_position && (v[0] = f->position, 1))
-        rc = exec_ints(db, "UPDATE document_types SET position = ? WHERE id = ?", 2, v);
+        rc = store_exec_ints(db, "UPDATE document_types SET position = ? WHERE id = ?", 2, v);
     if (rc == 0 && f->has_active && (v[0] = f->active, 1))
-        rc = exec_ints(db, "UPDATE document_types SET active = ? WHERE id = ?", 2, v);
+        rc = store_exec_ints(db, "UPDATE document_types SET active = ? WHERE id = ?", 2, v);
     v[0] = now;
-    if (rc == 0) rc = exec_ints(db, "UPDATE document_types SET updated_at = ? WHERE id = ?", 2, v);
+    if (rc == 0) rc = store_exec_ints(db, "UPDATE document_types SET updated_at = ? WHERE id = ?", 2, v);
     if (rc == 0) rc = audit_doctype(db, who, "document_type.update", id);
     if (rc == 0) rc = store_commit(db);
     if (rc < 0) {
@@ -639,14 +627,14 @@ static int replace_write(store *db, const doc_row *d, const doc_upload *up, int6
     if (rc < 0) return rc;
     int64_t doc = 0, att = 0, v[2] = {d->id, 0};
     if (insert_document(db, d->submission, up, res.message_id, d->id, now, &doc, &att) < 0 ||
-        exec_ints(db,
+        store_exec_ints(db,
                   "UPDATE documents SET status = 'replaced' WHERE id = ? AND status = "
                   "'rejected'",
                   1, v) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot save the document");
     v[0] = now;
     v[1] = d->submission;
-    if (exec_ints(db, "UPDATE document_submissions SET updated_at = ? WHERE id = ?", 2, v) < 0)
+    if (store_exec_ints(db, "UPDATE document_submissions SET updated_at = ? WHERE id = ?", 2, v) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot save the document");
     return conv_timeline_add_json(db, res.conversation_id, NULL, "document_replaced",
                     json_pack("{s:s, s:I, s:I, s:s}", "reference", d->reference, "document_id",

@@ -71,17 +71,6 @@ char *kb_version_body(store *db, int64_t id, int version)
     return body;
 }
 
-int kb_exec(store *db, const char *sql, int n, const int64_t *args)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, sql, &st);
-    if (rc < 0) return rc;
-    for (int i = 0; i < n; i++) store_bind_int(st, i + 1, args[i]);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
 static int audit(store *db, const actor *who, const char *action, int64_t id, json_t *detail)
 {
     char oid[24];
@@ -245,7 +234,7 @@ int kb_article_create_in_tx(store *db, const actor *who, const kb_input *in, int
         a.translation_group = t.translation_group ? t.translation_group : t.id;
         if (rc == 0 && !t.translation_group) {
             int64_t args[] = {t.id, t.id};
-            if (kb_exec(db, "UPDATE kb_articles SET translation_group = ? WHERE id = ?", 2, args) < 0)
+            if (store_exec_ints(db, "UPDATE kb_articles SET translation_group = ? WHERE id = ?", 2, args) < 0)
                 rc = sn_fail(e, SN_EDB, NULL, "cannot save");
         }
     }
@@ -485,13 +474,13 @@ static int close_pub(store *db, const pub *p, int64_t at, int64_t now, sn_err *e
 {
     int gone = p->valid_from >= at;
     int64_t args[] = {at, p->id};
-    if (gone ? kb_exec(db, "DELETE FROM kb_publications WHERE id = ?", 1, &args[1]) < 0
-             : kb_exec(db, "UPDATE kb_publications SET valid_to = ? WHERE id = ?", 2, args) < 0)
+    if (gone ? store_exec_ints(db, "DELETE FROM kb_publications WHERE id = ?", 1, &args[1]) < 0
+             : store_exec_ints(db, "UPDATE kb_publications SET valid_to = ? WHERE id = ?", 2, args) < 0)
         return sn_fail(e, SN_EDB, NULL, "cannot save");
     if (!p->doc_id) return 0;
     if (gone || at <= now) {
         int64_t clear[] = {p->id};
-        if (!gone && kb_exec(db, "UPDATE kb_publications SET doc_id = NULL WHERE id = ?", 1, clear) < 0)
+        if (!gone && store_exec_ints(db, "UPDATE kb_publications SET doc_id = NULL WHERE id = ?", 1, clear) < 0)
             return sn_fail(e, SN_EDB, NULL, "cannot save");
         return search_index_delete(db, p->doc_id, e);
     }

@@ -17,8 +17,6 @@ int kb_art_load(store *db, int64_t id, kb_art *a, sn_err *e);
 json_t *kb_art_json(store *db, const kb_art *a);
 /* The body of one version, or NULL; caller frees. */
 char *kb_version_body(store *db, int64_t id, int version);
-/* Run SQL with n integer arguments; 0 or a negative code. */
-int kb_exec(store *db, const char *sql, int n, const int64_t *args);
 /* 0 when who is an admin or owns the service line, else SN_EFORBIDDEN. */
 int kb_may_own(store *db, const actor *who, int64_t service_line_id, sn_err *e);
 /* ISO 8601 time under key, or null for 0. */

@@ -212,7 +212,7 @@ int kb_feedback_record(store *db, int64_t article_id, int helpful, const char *c
         store_finish(st);
     }
     int64_t args[] = {article_id};
-    if (rc == 0 && kb_exec(db, helpful ? "UPDATE kb_articles SET helpful_yes = helpful_yes + 1 WHERE id = ?"
+    if (rc == 0 && store_exec_ints(db, helpful ? "UPDATE kb_articles SET helpful_yes = helpful_yes + 1 WHERE id = ?"
                                        : "UPDATE kb_articles SET helpful_no = helpful_no + 1 WHERE id = ?",
                            1, args) < 0)
         rc = sn_fail(e, SN_EDB, NULL, "cannot save");

@@ -104,17 +104,6 @@ static int vocab_add(store *db, const char *title_terms, const char *body_terms,
     return rc;
 }
 
-static int exec_ints(store *db, const char *sql, int n, const int64_t *args)
-{
-    store_stmt *st;
-    int rc = store_prepare(db, sql, &st);
-    if (rc < 0) return rc;
-    for (int i = 0; i < n; i++) store_bind_int(st, i + 1, args[i]);
-    rc = store_step(st);
-    store_finish(st);
-    return rc < 0 ? rc : 0;
-}
-
 static int count_terms(const char *s)
 {
     if (!*s) return 0;
@@ -217,8 +206,8 @@ int search_index_delete(store *db, int64_t id, sn_err *e)
     if (rc == 0) rc = vocab_add(db, tt, bt, -1);
     if (rc == 0) rc = stats_add(db, -1, -tl, -bl);
     int64_t args[] = {id};
-    if (rc == 0) rc = exec_ints(db, "DELETE FROM search_doc_text WHERE id = ?", 1, args);
-    if (rc == 0) rc = exec_ints(db, "DELETE FROM search_docs WHERE id = ?", 1, args);
+    if (rc == 0) rc = store_exec_ints(db, "DELETE FROM search_doc_text WHERE id = ?", 1, args);
+    if (rc == 0) rc = store_exec_ints(db, "DELETE FROM search_docs WHERE id = ?", 1, args);
     free(tt);
     free(bt);
     return rc < 0 ? sn_fail(e, SN_EDB, NULL, "cannot update the index") : 0;

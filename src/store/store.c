@@ -162,6 +162,18 @@ int64_t store_changes(store_stmt *st)
     return st->db->ops->changes(st);
 }
 
+int store_exec_ints(store *db, const char *sql, int n, const int64_t *args)
+{
+    store_stmt *st;
+    int rc = store_prepare(db, sql, &st);
+    if (rc < 0) return rc;
+    for (int i = 0; i < n; i++)
+        store_bind_int(st, i + 1, args[i]);
+    rc = store_step(st);
+    store_finish(st);
+    return rc < 0 ? rc : 0;
+}
+
 int store_exec(store *db, const char *sql)
 {
     if (db->kind == STORE_SQLITE && !strchr(sql, ';') && !strstr(sql, "--")) {

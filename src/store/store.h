@@ -60,6 +60,9 @@ void store_finish(store_stmt *st);
 
 /* Run SQL that takes no parameters and returns no rows (may hold several statements). */
 int store_exec(store *db, const char *sql);
+/* Run one statement with n integer parameters, its rows (if any) ignored; 0 or a negative
+ * code. */
+int store_exec_ints(store *db, const char *sql, int n, const int64_t *args);
 
 /* Transactions. store_begin_write takes the write lock at once (BEGIN IMMEDIATE in SQLite). */
 int store_begin(store *db);
