@@ -96,8 +96,8 @@ static void deferred_finish(http_req *req, void *arg)
     free(d);
 }
 
-int api_group_defer(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg,
-                    api_finish_fn finish, sn_err *e)
+int api_group_defer(api_ctx *c, uint64_t key, int (*fn)(store *db, void *arg, sn_err *e),
+                    void *arg, api_finish_fn finish, sn_err *e)
 {
     if (!ngroups) {
         int rc = api_group_run(c, fn, arg, e);
@@ -108,10 +108,16 @@ int api_group_defer(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void
     if (!d) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     *d = (deferred){c->req, finish, arg, {0}, 0};
     http_defer(c->req, deferred_finish, d);
-    committer *g = groups[__atomic_fetch_add(&next_group, 1, __ATOMIC_RELAXED) % ngroups];
+    if (!key) key = __atomic_fetch_add(&next_group, 1, __ATOMIC_RELAXED);
+    committer *g = groups[key % (uint64_t)ngroups];
     int rc = committer_submit(g, fn, arg, &d->e, deferred_done, d);
     if (rc < 0) deferred_done(d, rc); /* nothing queued: answer with d->e at once */
     return 0;
+}
+
+int api_group_writers(void)
+{
+    return ngroups;
 }
 
 const char *const *api_route_patterns(void)

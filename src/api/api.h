@@ -76,9 +76,13 @@ typedef void (*api_finish_fn)(http_req *req, void *arg, int rc, const sn_err *e)
 /* Like api_group_run, but the request waits for its group without holding a worker thread, so
  * every in-flight request can share one commit however few the threads. fn runs on the
  * committer with arg, which must outlive the api_ctx (heap); finish(req, arg, …) answers. Returns
- * 0 (the answer is finish's), or a negative SN_E* code with e set and finish never called. */
-int api_group_defer(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg,
-                    api_finish_fn finish, sn_err *e);
+ * 0 (the answer is finish's), or a negative SN_E* code with e set and finish never called.
+ * With several committers (PostgreSQL), units of one non-zero key go to the same one, in order:
+ * the same person's contacts then never race each other in parallel transactions. Key 0: any. */
+int api_group_defer(api_ctx *c, uint64_t key, int (*fn)(store *db, void *arg, sn_err *e),
+                    void *arg, api_finish_fn finish, sn_err *e);
+/* How many group committers there are (0: group commit off). */
+int api_group_writers(void);
 void api_fini(void);
 /* The http_app_fn of the server. */
 void api_dispatch(http_req *req);

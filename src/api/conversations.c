@@ -127,18 +127,35 @@ static void intake_finish(http_req *req, void *arg, int rc, const sn_err *e)
     intake_job_free(j);
 }
 
+/* Which group committer a contact goes to when there are several (PostgreSQL): the same
+ * person's always to the same one — by the customer an identity already names, else by its
+ * first identity — so they do not race each other in parallel transactions, nor deadlock on
+ * the customer's row (customer_lock). */
+static int intake_key(api_ctx *c, const contact_input *in, uint64_t *key, sn_err *e)
+{
+    *key = 0;
+    if (api_group_writers() < 2 || !in->customer.nids) return 0;
+    int64_t owner;
+    if (customer_owner(c->db, &in->customer, &owner) < 0)
+        return sn_fail(e, SN_EDB, NULL, "cannot look the customer up");
+    *key = owner ? (uint64_t)owner : customer_identity_hash(&in->customer.ids[0]);
+    return 0;
+}
+
 /* The contact is durable (its group committed) before the 201 goes out; the request waits for
  * that without holding an HTTP worker thread. */
 int api_contacts_create(api_ctx *c, sn_err *e)
 {
     struct intake_job *j = calloc(1, sizeof *j);
     if (!j) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
+    uint64_t key = 0;
     j->body = json_incref(c->body);
     j->who = c->who;
     j->act = c->act;
     j->act.email = j->who.email;
     int rc = contact_from_body(c, &j->in, e);
-    if (rc == 0) rc = api_group_defer(c, intake_unit, j, intake_finish, e);
+    if (rc == 0) rc = intake_key(c, &j->in, &key, e);
+    if (rc == 0) rc = api_group_defer(c, key, intake_unit, j, intake_finish, e);
     if (rc < 0) intake_job_free(j);
     return rc;
 }

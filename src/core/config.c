@@ -34,9 +34,9 @@ const config_option config_table[] = {
      "external base URL (default http://LISTEN); its origin is the allowed Origin"},
     {"housekeeping-seconds", INT(housekeeping_seconds), "60", 1, 86400,
      "how often periodic tasks run (closing solved conversations after close_after_days)"},
-    {"group-commit-writers", INT(group_commit_writers), "1", 1, 16,
-     "PostgreSQL: group committers in parallel, each on its own connection (more than 1 contends "
-     "on the conversation-number counter today)"},
+    {"group-commit-writers", INT(group_commit_writers), "4", 1, 16,
+     "PostgreSQL: group committers in parallel, each on its own connection; a person's contacts "
+     "always go to the same one (SQLite: always 1)"},
     {"group-commit", BOOL(group_commit), "1", 0, 1,
      "contacts arriving together share one transaction and one fsync (answered after commit)"},
     {"trusted-proxies", STR(trusted_proxies), "", 0, 0,

@@ -523,8 +523,9 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     if (in->conversation_id) {
         if ((rc = find_thread(db, in->conversation_id, &conv_id, &reopen)) < 0) goto db_fail;
     } else if (may_join && !created &&
-               (rc = find_joinable(db, cust_id, line, at, in->replay, &conv_id, &reopen,
-                                   &out->alone)) < 0) {
+               ((rc = customer_lock(db, &cust_id)) < 0 ||
+                (rc = find_joinable(db, cust_id, line, at, in->replay, &conv_id, &reopen,
+                                    &out->alone)) < 0)) {
         goto db_fail;
     }
     conv_row c;
@@ -556,6 +557,8 @@ static int intake(store *db, const actor *who, const contact_input *in, int64_t 
     return 0;
 db_fail:
     if (rc == SN_ECONFLICT) return sn_fail(e, SN_ECONFLICT, NULL, "a concurrent change conflicted; retry");
+    if (rc == SN_EUNAVAILABLE) /* a deadlock or serialization failure: nothing was stored */
+        return sn_fail(e, SN_EUNAVAILABLE, NULL, "the database is busy; retry");
     return sn_fail(e, SN_EDB, NULL, "cannot store the contact");
 }
 

@@ -79,6 +79,14 @@ int customer_input_parse(json_t *obj, customer_input *in, sn_err *e)
     return 0;
 }
 
+uint64_t customer_identity_hash(const customer_identity *id)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)id->kind;
+    for (const unsigned char *p = (const unsigned char *)id->value; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
 /* The customer an identity belongs to, following merges (0: nobody), and, unless nameless is
  * NULL, whether that customer has no name yet (1 or 0; -1 when the identity's customer was
  * merged into the owner: not known here). */
@@ -198,6 +206,36 @@ int customer_resolve(store *db, const customer_input *in, int64_t now, customer_
         customer_cache_set_owner(cache, &in->ids[i], owners[i] ? owners[i] : found);
     if (cache && nameless == 0) customer_cache_set_named(cache, found);
     *id = found;
+    return 0;
+}
+
+int customer_owner(store *db, const customer_input *in, int64_t *id)
+{
+    *id = 0;
+    for (int i = 0; i < in->nids && !*id; i++) {
+        int rc = identity_owner(db, &in->ids[i], id, NULL);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+int customer_lock(store *db, int64_t *id)
+{
+    if (store_kind_of(db) != STORE_POSTGRES) return 0;
+    /* A merge chain is short; a bound keeps a corrupt cycle from looping. */
+    for (int hop = 0; hop < 8; hop++) {
+        store_stmt *st;
+        int rc = store_prepare(db, "SELECT COALESCE(merged_into, id) FROM customers WHERE id = ? "
+                                   "FOR UPDATE", &st);
+        if (rc < 0) return rc;
+        store_bind_int(st, 1, *id);
+        rc = store_step(st);
+        int64_t owner = rc == STORE_ROW ? store_col_int(st, 0) : *id;
+        store_finish(st);
+        if (rc < 0) return rc;
+        if (owner == *id) return 0;
+        *id = owner;
+    }
     return 0;
 }
 

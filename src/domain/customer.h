@@ -43,6 +43,8 @@ typedef struct customer {
 /* Read {"name","national_id","cr_number","phones":[…],"emails":[…],"x_handle"} (already
  * type-checked by the API layer) into `in`, validating and normalising each identity. */
 int customer_input_parse(json_t *obj, customer_input *in, sn_err *e);
+/* A 64-bit hash of an identity's kind and value (FNV-1a). */
+uint64_t customer_identity_hash(const customer_identity *id);
 
 int customer_create(store *db, const actor *who, const customer_input *in, customer *out,
                     sn_err *e);
@@ -57,6 +59,15 @@ typedef struct customer_cache customer_cache; /* customer_cache.h */
  * remembers of earlier look-ups (read first, filled after), or NULL. */
 int customer_resolve(store *db, const customer_input *in, int64_t now, customer_cache *cache,
                      int64_t *id, int *created);
+/* The existing customer the first known of in's identities belongs to (following merges), or
+ * 0 when none is known. */
+int customer_owner(store *db, const customer_input *in, int64_t *id);
+/* Hold customer *id's row lock until the transaction ends (PostgreSQL), following merges:
+ * *id becomes the customer it was merged into, if any. Transactions deciding which conversation
+ * a customer's contact joins take turns this way — several group committers or several nodes
+ * on one database would otherwise both find none and both open one. SQLite has one writer at a
+ * time: nothing to lock there. */
+int customer_lock(store *db, int64_t *id);
 /* Move other's identities and conversations to `into`; other becomes merged_into. */
 int customer_merge(store *db, const actor *who, int64_t into, int64_t other, sn_err *e);
 /* Search by name (Arabic-normalised), phone, email, national id or CR number. */

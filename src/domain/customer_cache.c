@@ -32,9 +32,7 @@ struct customer_cache {
 
 static uint64_t hash_of(const customer_identity *id)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)id->kind; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)id->value; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
+    uint64_t h = customer_identity_hash(id);
     return h ? h : 1;
 }
 

@@ -5,7 +5,7 @@
 // still end up in one conversation per person.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, backendName } from './lib/harness.mjs';
+import { startServer, backendName, serveNode, Client } from './lib/harness.mjs';
 import { expectStatus, expectError } from './lib/expect.mjs';
 
 const backend = backendName();
@@ -118,6 +118,112 @@ describe(`conversations: concurrent intake on one worker thread [${backend}]`, (
         expectStatus(me, 200);
         for (const r of await Promise.all(posts)) {
             expectStatus(r, 201);
+        }
+    });
+});
+
+// Several group committers (PostgreSQL; SQLite always has one) write in parallel transactions.
+// Contacts are spread over them by the customer's first identity, so the same phone always goes
+// to the same one; a known customer reached by different identities (phone, email, X) can still
+// be in several at once. Racing on a line where that customer has no conversation yet, they must
+// make one conversation: the transactions deciding it take turns on the customer's row.
+describe(`conversations: concurrent intake over four group committers [${backend}]`, () => {
+    let server;
+    let agent;
+
+    before(async () => {
+        server = await startServer({ extraArgs: ['--group-commit-writers', '4'] });
+        const admin = await server.login('admin');
+        agent = await server.login('agent');
+        for (const code of ['race_first', 'race_second']) {
+            expectStatus(await admin.post('/api/v1/service-lines', { code, name_ar: 'سباق', name_en: 'Race' }), 201);
+        }
+    });
+
+    after(async () => {
+        await server?.stop();
+    });
+
+    test('a known customer by three identities: contacts racing on a new line make one conversation', async () => {
+        const people = 6;
+        const ids = (p) => ({
+            phones: [`05${String(72000000 + p).padStart(8, '0')}`],
+            emails: [`race${p}@example.com`],
+            x_handle: `race_${p}`,
+        });
+        for (let p = 0; p < people; p += 1) { // known customers, with a conversation elsewhere
+            expectStatus(await agent.post('/api/v1/contacts', {
+                channel: 'phone', customer: { name: `مواطن ${p}`, ...ids(p) },
+                service_line: 'race_first', body: 'أول اتصال',
+            }), 201);
+        }
+        const posts = [];
+        for (let i = 0; i < 60; i += 1) {
+            const p = i % people;
+            const all = ids(p);
+            const by = [{ phones: all.phones }, { emails: all.emails }, { x_handle: all.x_handle }][Math.floor(i / people) % 3];
+            posts.push(agent.post('/api/v1/contacts', {
+                channel: ['phone', 'email', 'x'][Math.floor(i / people) % 3],
+                customer: by, service_line: 'race_second', body: `رسالة ${i}`,
+            }));
+        }
+        const results = await Promise.all(posts);
+        for (const r of results) {
+            expectStatus(r, 201);
+        }
+        for (let p = 0; p < people; p += 1) {
+            const mine = results.filter((_, i) => i % people === p);
+            assert.equal(new Set(mine.map((r) => r.json.customer_id)).size, 1, `person ${p}: one customer`);
+            assert.equal(new Set(mine.map((r) => r.json.conversation_id)).size, 1,
+                `person ${p}: one conversation on the new line`);
+            assert.equal(mine.filter((r) => !r.json.joined).length, 1, `person ${p}: opened once`);
+        }
+        const stored = Number(server.sql(`SELECT COUNT(*) FROM conversations v JOIN service_lines s `
+            + `ON s.id = v.service_line_id WHERE s.code = 'race_second'`).trim());
+        assert.equal(stored, people, 'one stored conversation per person on the new line');
+    });
+});
+
+// Two nodes of one installation on one database (PostgreSQL; SQLite's single writer serialises
+// them anyway): nothing routes a person's contacts to one of them, so a known customer's contacts
+// racing on a new line are decided in parallel transactions. They still make one conversation.
+describe(`conversations: a known customer's contacts racing over two nodes [${backend}]`, () => {
+    let server;
+    let node;
+    let nodes;
+
+    before(async () => {
+        server = await startServer();
+        const admin = await server.login('admin');
+        for (const code of ['node_first', 'node_second']) {
+            expectStatus(await admin.post('/api/v1/service-lines', { code, name_ar: 'عقدتان', name_en: 'Nodes' }), 201);
+        }
+        const t = await admin.post('/api/v1/tokens', { name: 'nodes' });
+        expectStatus(t, 201);
+        node = serveNode(server);
+        nodes = [server.bearer(t.json.token), new Client(await node.url, { token: t.json.token })];
+    });
+
+    after(async () => {
+        node?.child.kill('SIGTERM');
+        await node?.exited;
+        await server?.stop();
+    });
+
+    test('one conversation per person, whichever node took each contact', async () => {
+        for (let p = 0; p < 4; p += 1) { // one person at a time: every race is about one customer
+            const phone = `05${String(73000000 + p).padStart(8, '0')}`;
+            expectStatus(await nodes[0].post('/api/v1/contacts', {
+                channel: 'phone', customer: { name: `مواطن ${p}`, phones: [phone] }, service_line: 'node_first', body: 'أول',
+            }), 201);
+            const results = await Promise.all(Array.from({ length: 24 }, (_, i) => nodes[i % 2].post('/api/v1/contacts', {
+                channel: 'chat', customer: { phones: [phone] }, service_line: 'node_second', body: `رسالة ${i}`,
+            })));
+            for (const r of results) {
+                expectStatus(r, 201);
+            }
+            assert.equal(new Set(results.map((r) => r.json.conversation_id)).size, 1, `person ${p}: one conversation`);
+            assert.equal(results.filter((r) => !r.json.joined).length, 1, `person ${p}: opened once`);
         }
     });
 });

@@ -4,46 +4,12 @@
 // Dovecot; then it is started again without the fault and must take the message in exactly once.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, backendName, Client, SANAD } from './lib/harness.mjs';
+import { startServer, backendName, Client, serveNode } from './lib/harness.mjs';
 import { startMailServers, MAIL_PASSWORD, waitFor, mail } from './lib/mailservers.mjs';
 
 const backend = backendName();
-
-// `sanad serve` on the harness's database and data directory; resolves once listening.
-function serve(base, extra) {
-    const child = spawn(SANAD, ['serve', '--listen', '127.0.0.1:0', '--db', base.db, '--data', path.join(base.dir, 'data'),
-        '--trusted-proxies', '127.0.0.1', '--access-log', '0', '--mail-poll-seconds', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c) => {
-        out += c;
-    });
-    child.stderr.on('data', (c) => {
-        out += c;
-    });
-    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const url = new Promise((resolve, reject) => {
-        const t = setInterval(() => {
-            const m = out.match(/sanad: listening on (http:\/\/\S+)/);
-            if (m) {
-                clearInterval(t);
-                resolve(m[1]);
-            }
-        }, 50);
-        exited.then((r) => {
-            clearInterval(t);
-            const m = out.match(/sanad: listening on (http:\/\/\S+)/);
-            if (m) {
-                resolve(m[1]); // it listened, then went down (the fault fires within the first poll)
-            } else {
-                reject(new Error(`serve exited (${r.code ?? r.signal}) before listening: ${out}`));
-            }
-        });
-    });
-    return { child, url, exited, output: () => out };
-}
 
 describe(`email: a crash between fetch and commit loses nothing (${backend})`, () => {
     let base;
@@ -94,7 +60,7 @@ describe(`email: a crash between fetch and commit loses nothing (${backend})`, (
             const id = `crash-${point}@example.test`;
             const filesBefore = rawFiles();
             ms.deliver('support', mail({ from: `sender-${point}@example.test`, messageId: id, subject: `crash ${point}`, body: 'رسالة لا تضيع' }));
-            const doomed = serve(base, ['--mail-fault', point]);
+            const doomed = serveNode(base, ['--mail-poll-seconds', '1', '--mail-fault', point]);
             running.push(doomed);
             await doomed.url;
             const end = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r(null), 30_000))]);
@@ -106,7 +72,7 @@ describe(`email: a crash between fetch and commit loses nothing (${backend})`, (
                 assert.ok(rawFiles() > filesBefore, 'the raw message is on disk');
             }
 
-            const again = serve(base, []);
+            const again = serveNode(base, ['--mail-poll-seconds', '1']);
             running.push(again);
             const url = await again.url;
             await waitFor(() => seen(id), `${id} marked \\Seen after the restart`, 30_000);

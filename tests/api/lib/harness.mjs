@@ -354,6 +354,41 @@ function backtrace(pid) {
     return r.stdout.split('\n').filter((l) => /^Thread|^#/.test(l)).join('\n');
 }
 
+// Another `sanad serve` on a started server's database and data directory — a second node of
+// the same installation. Returns { child, url (a promise, resolved once listening), exited (a
+// promise of {code, signal}), output() }. The caller ends the child.
+export function serveNode(base, extra = []) {
+    const child = spawn(SANAD, ['serve', '--listen', '127.0.0.1:0', '--db', base.db, '--data', path.join(base.dir, 'data'),
+        '--trusted-proxies', '127.0.0.1', '--access-log', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => {
+        out += c;
+    });
+    child.stderr.on('data', (c) => {
+        out += c;
+    });
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const url = new Promise((resolve, reject) => {
+        const t = setInterval(() => {
+            const m = out.match(/sanad: listening on (http:\/\/\S+)/);
+            if (m) {
+                clearInterval(t);
+                resolve(m[1]);
+            }
+        }, 50);
+        exited.then((r) => {
+            clearInterval(t);
+            const m = out.match(/sanad: listening on (http:\/\/\S+)/);
+            if (m) {
+                resolve(m[1]); // it listened, then went down (e.g. a test fault fired)
+            } else {
+                reject(new Error(`serve exited (${r.code ?? r.signal}) before listening: ${out}`));
+            }
+        });
+    });
+    return { child, url, exited, output: () => out };
+}
+
 // accessLog: true turns the server's JSON access log on (it is off by default here).
 // trustedProxies: the proxies whose X-Forwarded-For is believed ('' for none).
 export async function startServer({ backend = backendName(), extraArgs = [], accessLog = false,
