@@ -125,6 +125,8 @@ int hijri_date_of(int64_t ms, const char *zone, hijri_calendar cal, hijri_date *
     out->year = ucal_get(uc, UCAL_YEAR, &st);
     out->month = ucal_get(uc, UCAL_MONTH, &st) + 1;
     out->day = ucal_get(uc, UCAL_DATE, &st);
+    out->hour = ucal_get(uc, UCAL_HOUR_OF_DAY, &st);
+    out->minute = ucal_get(uc, UCAL_MINUTE, &st);
     ucal_close(uc);
     return U_SUCCESS(st) ? 0 : -1;
 }

@@ -18,14 +18,15 @@
 #define HIJRI_ZONE "Asia/Riyadh"
 
 /* A calendar date; month 1..12 (Muharram = 1 in the Hijri calendar, January = 1 in the
- * Gregorian one). */
+ * Gregorian one); and the time of day on the zone's clock. */
 typedef struct hijri_date {
     int year, month, day;
+    int hour, minute;
 } hijri_date;
 
 typedef enum hijri_calendar { HIJRI_UMALQURA, HIJRI_GREGORIAN } hijri_calendar;
 
-/* The date of instant ms in `zone` in calendar cal. 0, or -1 for an unknown zone (or when ICU
+/* The date (and time of day) of instant ms in `zone` in calendar cal. 0, or -1 for an unknown zone (or when ICU
  * fails, e.g. out of memory). */
 int hijri_date_of(int64_t ms, const char *zone, hijri_calendar cal, hijri_date *out);
 

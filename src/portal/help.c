@@ -105,14 +105,18 @@ static void set_canonical(portal_ctx *c, json_t *data, const char *path)
     json_object_set_new(data, "canonical", json_string(url));
 }
 
-/* Long Gregorian and Hijri dates of an ISO time, and its day for <time datetime>. */
+/* Long Gregorian and Hijri dates of an ISO time, and its day for <time datetime> — all three
+ * in Riyadh, where the day may already be the next one in UTC terms (from 21:00 UTC). */
 static void set_dates(portal_ctx *c, json_t *o, const char *iso)
 {
     int64_t ms;
     if (!iso || clock_parse_iso8601(iso, &ms) < 0) return;
     char g[128], h[128], day[16];
-    snprintf(day, sizeof day, "%.10s", iso);
-    json_object_set_new(o, "date_iso", json_string(day));
+    hijri_date d;
+    if (hijri_date_of(ms, HIJRI_ZONE, HIJRI_GREGORIAN, &d) == 0) {
+        snprintf(day, sizeof day, "%04d-%02d-%02d", d.year, d.month, d.day);
+        json_object_set_new(o, "date_iso", json_string(day));
+    }
     if (hijri_format(ms, HIJRI_ZONE, c->lang, HIJRI_GREGORIAN, g, sizeof g) > 0)
         json_object_set_new(o, "date_gregorian", json_string(g));
     if (hijri_format(ms, HIJRI_ZONE, c->lang, HIJRI_UMALQURA, h, sizeof h) > 0)

@@ -14,6 +14,8 @@
  * The case shows the citizen's own messages and the center's replies, never internal notes. */
 #include "contact.h"
 
+#include "../core/clock.h"
+#include "../core/hijri.h"
 #include "../core/log.h"
 #include "../domain/audit.h"
 
@@ -99,9 +101,14 @@ static void decorate(portal_ctx *c, json_t *view)
         json_object_set_new(m, "citizen", json_boolean(citizen));
         json_object_set_new(
             m, "who", json_string(portal_string(c, citizen ? "from_citizen" : "from_center")));
+        /* Shown on Riyadh's clock; the <time datetime> keeps the instant (UTC). */
         const char *at = json_string_value(json_object_get(m, "at"));
-        char shown[32];
-        snprintf(shown, sizeof shown, "%.10s %.5s", at, at && strlen(at) > 16 ? at + 11 : "");
+        int64_t ms;
+        hijri_date d;
+        char shown[32] = "";
+        if (at && clock_parse_iso8601(at, &ms) == 0 && hijri_date_of(ms, HIJRI_ZONE, HIJRI_GREGORIAN, &d) == 0)
+            snprintf(shown, sizeof shown, "%04d-%02d-%02d %02d:%02d", d.year, d.month, d.day, d.hour,
+                     d.minute);
         json_object_set_new(m, "at_shown", json_string(shown));
         json_object_set_new(m, "has_files",
                             json_boolean(json_array_size(json_object_get(m, "attachments")) > 0));

@@ -117,6 +117,12 @@ describe(`request tracking [${backend}]`, () => {
         expectStatus(r, 200);
         assert.ok(r.text.includes('id="case-status" data-status="open">تم الاستلام'), r.text);
         assert.ok(r.text.includes('data-from="citizen"'));
+        // Each message's time is shown on Riyadh's clock; its datetime keeps the instant.
+        const t = r.text.match(/<time datetime="([^"]+)" dir="ltr">([^<]+)<\/time>/);
+        assert.ok(t, 'a message time');
+        const riyadh = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Riyadh', year: 'numeric', month: '2-digit',
+            day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.parse(t[1]));
+        assert.equal(t[2], riyadh);
         assert.equal(r.headers.get('cache-control'), 'no-store');
         const en = await c.post('/track?lang=en', undefined, { raw: new URLSearchParams({ number: s.number, code: s.code }).toString(), contentType: 'application/x-www-form-urlencoded' });
         expectStatus(en, 200);

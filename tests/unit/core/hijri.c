@@ -19,7 +19,7 @@
 
 static void date_is(int64_t ms, hijri_calendar cal, int y, int m, int d)
 {
-    hijri_date h = {0, 0, 0};
+    hijri_date h = {0};
     assert_int_equal(hijri_date_of(ms, HIJRI_ZONE, cal, &h), 0);
     assert_int_equal(h.year, y);
     assert_int_equal(h.month, m);
@@ -48,6 +48,23 @@ static void test_riyadh_midnight(void **state)
     hijri_date h;
     assert_int_equal(hijri_date_of(MAR11 - 3 * HOUR, "UTC", HIJRI_GREGORIAN, &h), 0);
     assert_int_equal(h.day, 10);
+}
+
+/* The time of day on the zone's clock: Riyadh is three hours ahead of UTC. */
+static void test_time_of_day(void **state)
+{
+    (void)state;
+    hijri_date h;
+    assert_int_equal(hijri_date_of(MAR11 + 21 * HOUR + 5 * 60000, HIJRI_ZONE, HIJRI_GREGORIAN, &h), 0);
+    assert_int_equal(h.day, 12); /* 21:05 UTC on 11 Mar is 00:05 on 12 Mar in Riyadh */
+    assert_int_equal(h.hour, 0);
+    assert_int_equal(h.minute, 5);
+    assert_int_equal(hijri_date_of(MAR11 + 20 * HOUR + 59 * 60000, HIJRI_ZONE, HIJRI_GREGORIAN, &h), 0);
+    assert_int_equal(h.day, 11);
+    assert_int_equal(h.hour, 23);
+    assert_int_equal(h.minute, 59);
+    assert_int_equal(hijri_date_of(MAR11 + 20 * HOUR + 59 * 60000, "UTC", HIJRI_GREGORIAN, &h), 0);
+    assert_int_equal(h.hour, 20);
 }
 
 static void format_is(int64_t ms, const char *lang, hijri_calendar cal, const char *want)
@@ -131,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_umm_al_qura_month_starts),
         cmocka_unit_test(test_riyadh_midnight),
+        cmocka_unit_test(test_time_of_day),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_many_zones),
