@@ -246,15 +246,17 @@ const api_route api_routes[] = {
      doctype_query, 200, "DocumentTypeList", "documents", "The documents a service line requires"},
     {"PATCH", "/api/v1/document-types/{id}", api_doctypes_update, ROLE_ADMIN,
      doctype_update_fields, NULL, 200, "DocumentType", "documents", "Change a document type"},
-    {"GET", "/api/v1/conversations/{id}/documents", api_conversation_documents, FRONT, NULL, NULL,
+    {"GET", "/api/v1/conversations/{id}/documents", api_conversation_documents, DESK, NULL, NULL,
      200, "DocumentList", "documents",
-     "Documents citizens submitted to a conversation, every version (audited read)"},
+     "Documents citizens submitted to a conversation, every version (audited read; department "
+     "staff: conversations escalated to their departments)"},
     {"POST", "/api/v1/documents/{id}/review", api_documents_review, FRONT, doc_review_fields, NULL,
      200, "Document", "documents",
      "Accept or reject (with an approved reason template) a pending document; the citizen is "
      "notified by email or SMS"},
-    {"GET", "/api/v1/documents/{id}/file", api_documents_file, FRONT, NULL, NULL, 200, NULL,
-     "documents", "Download a submitted document (audited; Content-Disposition: attachment, nosniff)"},
+    {"GET", "/api/v1/documents/{id}/file", api_documents_file, DESK, NULL, NULL, 200, NULL,
+     "documents", "Download a submitted document (audited; Content-Disposition: attachment, "
+     "nosniff; department staff: of conversations escalated to their departments)"},
 };
 
 const int api_route_count = sizeof api_routes / sizeof api_routes[0];

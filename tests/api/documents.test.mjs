@@ -479,8 +479,23 @@ describe(`documents a service requires [${backend}]`, () => {
         assert.ok(dl.items.some((a) => a.object_id === String(idDoc.id)));
         // Not staff of the conversation, or not allowed at all.
         expectError(await qa.get(`/api/v1/conversations/${conversationId}/documents`), 403);
-        expectError(await dept.get(idDoc.url), 403);
+        expectError(await dept.get(`/api/v1/conversations/${conversationId}/documents`), 404);
+        expectError(await dept.get(idDoc.url), 404);
         expectError(await server.client().get(idDoc.url), 401);
+        // Department staff see them once the conversation is escalated to their department: the
+        // list and the file, audited; reviewing stays with the front office.
+        const deptCode = `docs_${Date.now()}`;
+        await ok(admin.post('/api/v1/departments', { code: deptCode, name_ar: 'إدارة المستندات', name_en: 'Documents' }), 201);
+        await ok(admin.patch(`/api/v1/users/${dept.user.id}`, { departments: [deptCode] }));
+        await ok(agent.post(`/api/v1/conversations/${conversationId}/escalations`, { department: deptCode, note: 'تحقق من الهوية' }), 201);
+        const seen = await ok(dept.get(`/api/v1/conversations/${conversationId}/documents`));
+        assert.deepEqual(seen.items.map((d) => d.id).sort(), docs.items.map((d) => d.id).sort());
+        const df = await dept.get(idDoc.url);
+        expectStatus(df, 200);
+        assert.equal(df.text, PDF.toString('latin1'));
+        const byDept = await ok(admin.get('/api/v1/audit?action=document.download&limit=50'));
+        assert.ok(byDept.items.some((a) => a.object_id === String(idDoc.id) && a.actor_id === dept.user.id));
+        expectError(await dept.post(`/api/v1/documents/${idDoc.id}/review`, { decision: 'accept' }), 403);
         // Another citizen cannot open the submission.
         const other = await signedIn(await citizenOnFile());
         expectStatus(await other.get(`/documents/submissions/${reference}`), 404);

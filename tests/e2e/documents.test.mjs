@@ -147,4 +147,17 @@ describe('documents a service requires (browser, Arabic)', { skip: skip ?? false
         assert.deepEqual(citizenProblems, []);
         assert.deepEqual(agentProblems, []);
     });
+
+    test('department staff, on the conversation escalated to them, see the documents without review', async () => {
+        await json(admin.post('/api/v1/departments', { code: 'identity', name_ar: 'إدارة الهويات', name_en: 'Identity' }), 201);
+        const staff = await server.login('department_staff');
+        await json(admin.patch(`/api/v1/users/${staff.user.id}`, { departments: ['identity'] }), 200);
+        await json((await server.login('agent')).post(`/api/v1/conversations/${conversationId}/escalations`, { department: 'identity', note: 'مطابقة الهوية' }), 201);
+        const { page, problems } = await newPage(browser, { width: 1440, height: 900 });
+        await signIn(page, server.url, server.users.department_staff);
+        await page.goto(`${server.url}/app/inbox/${conversationId}`);
+        await page.waitForSelector('#documents-panel .doc[data-status="accepted"] a.doc-download');
+        assert.equal(await page.locator('#documents-panel .doc-accept, #documents-panel .doc-reject-open').count(), 0);
+        assert.deepEqual(problems, []);
+    });
 });

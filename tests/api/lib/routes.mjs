@@ -122,6 +122,19 @@ async function ingestMail(ctx, { dept } = {}) {
     return { conversationId, inboundId: entry.id, attachmentId: att.id };
 }
 
+// A submitted document on a conversation escalated to dept (the department_staff user's, or
+// another), made once per department: ids.deptDocs[dept].
+async function escalatedDocument(ctx, dept) {
+    const { server, admin, ids } = ctx;
+    ids.deptDocs ??= {};
+    if (!ids.deptDocs[dept]) {
+        const d = await matrixDocument(server, admin);
+        await must(admin.post(`/api/v1/conversations/${d.conversationId}/escalations`, { department: dept, note: 'مستندات' }), 201, 'escalation');
+        ids.deptDocs[dept] = d;
+    }
+    return ids.deptDocs[dept];
+}
+
 // Shared, read-only things made once per server: ids.shared.
 async function shared(ctx) {
     const { admin, ids } = ctx;
@@ -310,22 +323,19 @@ export const ROUTES = [
     {
         method: 'GET',
         path: '/api/v1/conversations/{id}/documents',
-        allow: ['admin', 'supervisor', 'agent'],
+        allow: DESK,
         expect: 200,
-        prepare: async ({ server, admin, ids }) => {
-            ids.docs ??= await matrixDocument(server, admin);
-            return { path: `/api/v1/conversations/${ids.docs.conversationId}/documents` };
-        },
+        // Escalated to the department_staff user's department, so they may read it too.
+        prepare: async (ctx) => ({ path: `/api/v1/conversations/${(await escalatedDocument(ctx, (await org(ctx)).dept)).conversationId}/documents` }),
+        outside: otherDepartment(async (ctx) => ({ path: `/api/v1/conversations/${(await escalatedDocument(ctx, (await org(ctx)).otherDept)).conversationId}/documents` })),
     },
     {
         method: 'GET',
         path: '/api/v1/documents/{id}/file',
-        allow: ['admin', 'supervisor', 'agent'],
+        allow: DESK,
         expect: 200,
-        prepare: async ({ server, admin, ids }) => {
-            ids.docs ??= await matrixDocument(server, admin);
-            return { path: `/api/v1/documents/${ids.docs.documentId}/file` };
-        },
+        prepare: async (ctx) => ({ path: `/api/v1/documents/${(await escalatedDocument(ctx, (await org(ctx)).dept)).documentId}/file` }),
+        outside: otherDepartment(async (ctx) => ({ path: `/api/v1/documents/${(await escalatedDocument(ctx, (await org(ctx)).otherDept)).documentId}/file` })),
     },
     {
         method: 'POST',

@@ -100,7 +100,7 @@ export function ConversationView({ id, user }: { id: number; user: SessionUser }
                     )}
                 </header>
                 {front && <PropertiesBar conv={conv} user={user} onChange={changedConv} />}
-                {front && hasDocuments(conv) && <DocumentsPanel conv={conv} canReview={front} onChange={() => void load()} />}
+                {hasDocuments(conv) && <DocumentsPanel conv={conv} canReview={front} onChange={() => void load()} />}
                 <Timeline conv={conv} />
                 {front && conv.status !== 'closed' && !conv.merged_into && <Composer control={composer} conv={conv} user={user} onSent={changedConv} />}
             </div>

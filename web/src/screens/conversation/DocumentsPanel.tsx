@@ -1,6 +1,7 @@
 // DocumentsPanel — the documents a citizen submitted to this conversation through /documents:
 // each with its type, file (download), status and history; pending ones are accepted, or rejected
 // with an approved reason template (the citizen is told by email or SMS and may replace it).
+// Department staff, on a conversation escalated to them, see and download them without review.
 // Shown only when the timeline says documents were submitted, so opening other conversations
 // writes no audit rows (every list of documents is an audited read).
 import { useEffect, useState } from 'preact/hooks';
