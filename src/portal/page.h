@@ -43,6 +43,11 @@ extern const int portal_files_count;
 /* The embedded file with this name, or NULL. */
 const portal_file *portal_file_find(const char *name);
 
+/* The folder below templates/ whose assets/ every module serves as its own (a module's file of
+ * the same name wins): the stylesheet all portal pages share. */
+#define PORTAL_SHARED "shared"
+
+
 /* ---- modules and requests -------------------------------------------------------------------- */
 
 typedef struct portal_module portal_module;

@@ -171,12 +171,15 @@ static const struct {
     {".woff2", "font/woff2"},
 };
 
-/* GET /<module>/assets/FILE: the embedded file; immutable for a year when ?v= is its hash. */
+/* GET /<module>/assets/FILE: the module's embedded file, else the shared one (templates/shared/
+ * assets); immutable for a year when ?v= is its hash. */
 static int asset(portal_ctx *c, const char *file, sn_err *e)
 {
-    char name[256];
+    char name[256], shared[256];
     snprintf(name, sizeof name, "%s/assets/%s", c->module->name, file);
+    snprintf(shared, sizeof shared, PORTAL_SHARED "/assets/%s", file);
     const portal_file *f = strchr(file, '/') ? NULL : portal_file_find(name);
+    if (!f && !strchr(file, '/')) f = portal_file_find(shared);
     const char *dot = strrchr(file, '.'), *type = NULL;
     for (size_t i = 0; dot && i < sizeof asset_types / sizeof asset_types[0]; i++)
         if (!strcmp(dot, asset_types[i].ext)) type = asset_types[i].type;

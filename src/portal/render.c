@@ -127,11 +127,16 @@ static int load_bundle(bundle *b, const portal_module *m, sn_err *e)
     b->m = m;
     b->partials = json_object();
     b->assets = json_object();
-    size_t nl = strlen(m->name);
+    size_t nl = strlen(m->name), sl = strlen(PORTAL_SHARED);
     for (int i = 0; i < portal_files_count; i++) {
         const portal_file *f = &portal_files[i];
-        if (strncmp(f->name, m->name, nl) || f->name[nl] != '/') continue;
-        int rc = load_file(b, f, f->name + nl + 1, e);
+        /* The module's own files, and the shared assets (served under every module). */
+        const char *rel = NULL;
+        if (!strncmp(f->name, m->name, nl) && f->name[nl] == '/')
+            rel = f->name + nl + 1;
+        else if (!strncmp(f->name, PORTAL_SHARED "/assets/", sl + 8))
+            rel = f->name + sl + 1;
+        int rc = rel ? load_file(b, f, rel, e) : 0;
         if (rc < 0) return rc;
     }
     static const char *const required[] = {"layout", "error"};

@@ -297,16 +297,30 @@ describe(`help center pages [${backend}]`, () => {
         assert.equal(head.headers.get('etag'), etag);
     });
 
-    test('assets: one stylesheet, versioned and immutable; pages have no inline script or style', async () => {
+    test('assets: the shared stylesheet then the help center\'s, versioned and immutable; pages have no inline script or style', async () => {
         const home = await page(anon, '/help');
-        const css = home.text.match(/<link rel="stylesheet" href="(\/help\/assets\/help\.css\?v=[0-9a-f]{12})">/);
-        assert.ok(css, 'stylesheet link');
-        const r = await anon.get(css[1]);
-        expectStatus(r, 200);
-        assert.match(r.headers.get('content-type'), /^text\/css/);
-        assert.equal(r.headers.get('cache-control'), 'public, max-age=31536000, immutable');
-        assert.match(r.text, /margin-inline|padding-inline|inset-inline/);
-        assert.doesNotMatch(r.text.replace(/\/\*[^]*?\*\//g, ""), /\b(margin|padding)-(left|right)\b|\bfloat:\s*(left|right)|text-align:\s*(left|right)/);
+        const links = [...home.text.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1]);
+        assert.equal(links.length, 2, links.join(' '));
+        assert.match(links[0], /^\/help\/assets\/base\.css\?v=[0-9a-f]{12}$/);
+        assert.match(links[1], /^\/help\/assets\/help\.css\?v=[0-9a-f]{12}$/);
+        const texts = [];
+        for (const href of links) {
+            const r = await anon.get(href);
+            expectStatus(r, 200);
+            assert.match(r.headers.get('content-type'), /^text\/css/);
+            assert.equal(r.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+            assert.match(r.text, /margin-inline|padding-inline|inset-inline/);
+            assert.doesNotMatch(r.text.replace(/\/\*[^]*?\*\//g, ""), /\b(margin|padding)-(left|right)\b|\bfloat:\s*(left|right)|text-align:\s*(left|right)/);
+            texts.push(r.text);
+        }
+        assert.match(texts[0], /\.site-header/); // the header, footer and colours are shared
+        assert.doesNotMatch(texts[1], /\.site-header|--ink:/);
+        // The contact pages link the same shared file (same version), under their own path.
+        const contact = await anon.get('/contact');
+        expectStatus(contact, 200);
+        const version = links[0].split('?v=')[1];
+        assert.ok(contact.text.includes(`<link rel="stylesheet" href="/contact/assets/base.css?v=${version}">`), 'contact links base.css');
+        expectStatus(await anon.get(`/contact/assets/base.css?v=${version}`), 200);
         const js = home.text.match(/<script src="(\/help\/assets\/help\.js\?v=[0-9a-f]{12})" defer><\/script>/);
         assert.ok(js, 'script tag');
         const j = await anon.get(js[1]);
