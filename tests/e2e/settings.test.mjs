@@ -95,6 +95,34 @@ describe('admin settings', { skip: skip ?? false }, () => {
         await screenshot(page, 'ar-settings-templates');
     });
 
+    test('a trigger row: edit opens its dialog, disable dims it, delete asks first and removes it', async () => {
+        const admin = await server.login('admin');
+        const made = await admin.post('/api/v1/triggers', {
+            name: 'وسم الشكاوى', event: 'contact.created',
+            conditions: { all: [{ field: 'text', op: 'contains', value: 'شكوى' }] }, actions: [{ type: 'add_tag', tag: 'complaint' }],
+        });
+        assert.equal(made.status, 201, made.text);
+        await page.goto(`${server.url}/app/settings/triggers`);
+        const row = page.locator('tr', { hasText: 'وسم الشكاوى' });
+        await row.waitFor();
+        await row.locator('button', { hasText: /تعديل|Edit/ }).click();
+        await page.waitForSelector('dialog[open]');
+        await page.keyboard.press('Escape');
+        await page.waitForSelector('dialog[open]', { state: 'detached' });
+        await row.locator('button', { hasText: /إيقاف|Disable/ }).click();
+        await page.waitForSelector('tr.muted:has-text("وسم الشكاوى")');
+        assert.equal((await admin.get(`/api/v1/triggers/${made.json.id}`)).json.enabled, false);
+        let asked = '';
+        page.once('dialog', (d) => {
+            asked = d.message();
+            void d.accept();
+        });
+        await row.locator('button.danger').click();
+        await page.waitForSelector('tr:has-text("وسم الشكاوى")', { state: 'detached' });
+        assert.match(asked, /وسم الشكاوى/);
+        assert.equal((await admin.get(`/api/v1/triggers/${made.json.id}`)).status, 404);
+    });
+
     test('a section whose route answers 404 is not offered', async () => {
         await page.route('**/api/v1/webhooks', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no such resource","field":""}}' }));
         await page.goto(`${server.url}/app/settings/users`);

@@ -6,7 +6,7 @@ import { Field, fieldError } from '../../components/Field';
 import { t } from '../../lib/i18n';
 import { loadRefData } from '../../lib/refdata';
 import { currentUser } from '../../lib/session';
-import { EditDialog, ListState, SectionHead, useList } from './kit';
+import { EditButton, EditDialog, ListState, ListTable, SectionHead, useEditor, useList } from './kit';
 
 type Kind = 'service-lines' | 'departments';
 
@@ -39,50 +39,33 @@ function UnitDialog({ kind, unit, onClose, onSaved }: { kind: Kind; unit: OrgUni
 
 export function OrgUnitsSettings({ kind }: { kind: Kind }) {
     const { items, err, reload } = useList<OrgUnit>(`/api/v1/${kind}`);
-    const [editing, setEditing] = useState<OrgUnit | null | 'new'>(null);
-    const saved = () => {
-        setEditing(null);
-        void reload();
+    const ed = useEditor<OrgUnit>(reload, () => {
         const me = currentUser();
         if (me) void loadRefData(me);
-    };
+    });
     return (
         <div>
-            <SectionHead title={t(`settings.${kind}`)} action={t(`settings.${kind}.new`)} onAction={() => setEditing('new')} />
+            <SectionHead title={t(`settings.${kind}`)} action={t(`settings.${kind}.new`)} onAction={() => ed.edit('new')} />
             <ListState items={items} err={err} />
             {items && items.length > 0 && (
-                <table class="table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t('settings.code')}</th>
-                            <th scope="col">{t('settings.name_ar')}</th>
-                            <th scope="col">{t('settings.name_en')}</th>
-                            <th scope="col">
-                                <span class="visually-hidden">{t('settings.actions')}</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {items.map((u) => (
-                            <tr key={u.code}>
-                                <td dir="ltr">{u.code}</td>
-                                <td lang="ar" dir="rtl">
-                                    {u.name_ar}
-                                </td>
-                                <td lang="en" dir="ltr">
-                                    {u.name_en}
-                                </td>
-                                <td>
-                                    <button type="button" class="btn small" onClick={() => setEditing(u)}>
-                                        {t('action.edit')}
-                                    </button>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
+                <ListTable
+                    items={items}
+                    heads={[t('settings.code'), t('settings.name_ar'), t('settings.name_en')]}
+                    cells={(u) => (
+                        <>
+                            <td dir="ltr">{u.code}</td>
+                            <td lang="ar" dir="rtl">
+                                {u.name_ar}
+                            </td>
+                            <td lang="en" dir="ltr">
+                                {u.name_en}
+                            </td>
+                        </>
+                    )}
+                    actions={(u) => <EditButton onClick={() => ed.edit(u)} />}
+                />
             )}
-            {editing && <UnitDialog kind={kind} unit={editing === 'new' ? null : editing} onClose={() => setEditing(null)} onSaved={saved} />}
+            {ed.editing && <UnitDialog kind={kind} unit={ed.target} {...ed.dialog} />}
         </div>
     );
 }

@@ -7,7 +7,7 @@ import { Field, fieldError } from '../../components/Field';
 import { t, unitName } from '../../lib/i18n';
 import { refdata, serviceLineName } from '../../lib/refdata';
 import { useStore } from '../../lib/store';
-import { EditDialog, ListState, SectionHead, useList } from './kit';
+import { EditButton, EditDialog, ListState, ListTable, SectionHead, useEditor, useList } from './kit';
 
 const POLICIES: Queue['policy'][] = ['manual', 'round_robin', 'least_open'];
 
@@ -57,49 +57,26 @@ function QueueDialog({ queue, onClose, onSaved }: { queue: Queue | null; onClose
 
 export function QueuesSettings() {
     const { items, err, reload } = useList<Queue>('/api/v1/queues');
-    const [editing, setEditing] = useState<Queue | null | 'new'>(null);
+    const ed = useEditor<Queue>(reload);
     return (
         <div>
-            <SectionHead title={t('settings.queues')} action={t('queues.new')} onAction={() => setEditing('new')} />
+            <SectionHead title={t('settings.queues')} action={t('queues.new')} onAction={() => ed.edit('new')} />
             <ListState items={items} err={err} />
             {items && items.length > 0 && (
-                <table class="table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t('filter.service_line')}</th>
-                            <th scope="col">{t('filter.channel')}</th>
-                            <th scope="col">{t('queues.policy')}</th>
-                            <th scope="col">
-                                <span class="visually-hidden">{t('settings.actions')}</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {items.map((q) => (
-                            <tr key={q.id}>
-                                <td>{serviceLineName(q.service_line)}</td>
-                                <td>{q.channel ? t(`channel.${q.channel}`) : t('supervisor.all_channels')}</td>
-                                <td>{t(`queues.policy.${q.policy}`)}</td>
-                                <td>
-                                    <button type="button" class="btn small" onClick={() => setEditing(q)}>
-                                        {t('action.edit')}
-                                    </button>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            )}
-            {editing && (
-                <QueueDialog
-                    queue={editing === 'new' ? null : editing}
-                    onClose={() => setEditing(null)}
-                    onSaved={() => {
-                        setEditing(null);
-                        void reload();
-                    }}
+                <ListTable
+                    items={items}
+                    heads={[t('filter.service_line'), t('filter.channel'), t('queues.policy')]}
+                    cells={(q) => (
+                        <>
+                            <td>{serviceLineName(q.service_line)}</td>
+                            <td>{q.channel ? t(`channel.${q.channel}`) : t('supervisor.all_channels')}</td>
+                            <td>{t(`queues.policy.${q.policy}`)}</td>
+                        </>
+                    )}
+                    actions={(q) => <EditButton onClick={() => ed.edit(q)} />}
                 />
             )}
+            {ed.editing && <QueueDialog queue={ed.target} {...ed.dialog} />}
         </div>
     );
 }

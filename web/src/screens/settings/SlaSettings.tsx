@@ -7,7 +7,7 @@ import { Field, fieldError } from '../../components/Field';
 import { t, unitName } from '../../lib/i18n';
 import { refdata, serviceLineName } from '../../lib/refdata';
 import { useStore } from '../../lib/store';
-import { EditDialog, ListState, SectionHead, useList } from './kit';
+import { EditButton, EditDialog, ListState, ListTable, SectionHead, useEditor, useList } from './kit';
 
 function PolicyDialog({ policy, onClose, onSaved }: { policy: SlaPolicy | null; onClose: () => void; onSaved: () => void }) {
     const rd = useStore(refdata);
@@ -63,54 +63,29 @@ function PolicyDialog({ policy, onClose, onSaved }: { policy: SlaPolicy | null; 
 
 export function SlaSettings() {
     const { items, err, reload } = useList<SlaPolicy>('/api/v1/sla-policies', false);
-    const [editing, setEditing] = useState<SlaPolicy | null | 'new'>(null);
+    const ed = useEditor<SlaPolicy>(reload);
     return (
         <div>
-            <SectionHead title={t('settings.sla-policies')} action={t('sla.new')} onAction={() => setEditing('new')} />
+            <SectionHead title={t('settings.sla-policies')} action={t('sla.new')} onAction={() => ed.edit('new')} />
             <p class="hint">{t('sla.default_hint')}</p>
             <ListState items={items} err={err} />
             {items && items.length > 0 && (
-                <table class="table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t('filter.service_line')}</th>
-                            <th scope="col">{t('conversation.priority')}</th>
-                            <th scope="col">{t('sla.first_response_minutes')}</th>
-                            <th scope="col">{t('sla.resolution_minutes')}</th>
-                            <th scope="col">{t('sla.calendar')}</th>
-                            <th scope="col">
-                                <span class="visually-hidden">{t('settings.actions')}</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {items.map((p) => (
-                            <tr key={p.id}>
-                                <td>{p.service_line ? serviceLineName(p.service_line) : t('filter.any')}</td>
-                                <td>{p.priority ? t(`priority.${p.priority}`) : t('filter.any')}</td>
-                                <td class="num">{p.first_response_minutes}</td>
-                                <td class="num">{p.resolution_minutes}</td>
-                                <td dir="ltr">{p.calendar}</td>
-                                <td>
-                                    <button type="button" class="btn small" onClick={() => setEditing(p)}>
-                                        {t('action.edit')}
-                                    </button>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            )}
-            {editing && (
-                <PolicyDialog
-                    policy={editing === 'new' ? null : editing}
-                    onClose={() => setEditing(null)}
-                    onSaved={() => {
-                        setEditing(null);
-                        void reload();
-                    }}
+                <ListTable
+                    items={items}
+                    heads={[t('filter.service_line'), t('conversation.priority'), t('sla.first_response_minutes'), t('sla.resolution_minutes'), t('sla.calendar')]}
+                    cells={(p) => (
+                        <>
+                            <td>{p.service_line ? serviceLineName(p.service_line) : t('filter.any')}</td>
+                            <td>{p.priority ? t(`priority.${p.priority}`) : t('filter.any')}</td>
+                            <td class="num">{p.first_response_minutes}</td>
+                            <td class="num">{p.resolution_minutes}</td>
+                            <td dir="ltr">{p.calendar}</td>
+                        </>
+                    )}
+                    actions={(p) => <EditButton onClick={() => ed.edit(p)} />}
                 />
             )}
+            {ed.editing && <PolicyDialog policy={ed.target} {...ed.dialog} />}
         </div>
     );
 }

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError } from '../../api/client';
 import { Field, fieldError } from '../../components/Field';
 import { t } from '../../lib/i18n';
-import { act, EditDialog, ListState, SectionHead, useList } from './kit';
+import { DeleteButton, EditButton, EditDialog, EnableButton, ListState, ListTable, SectionHead, useEditor, useList } from './kit';
 
 interface Trigger {
     id: number;
@@ -76,57 +76,34 @@ function TriggerDialog({ trig, onClose, onSaved }: { trig: Trigger | null; onClo
 
 export function TriggersSettings() {
     const { items, err, reload } = useList<Trigger>('/api/v1/triggers', false);
-    const [editing, setEditing] = useState<Trigger | null | 'new'>(null);
+    const ed = useEditor<Trigger>(reload);
     return (
         <div>
-            <SectionHead title={t('settings.triggers')} action={t('triggers.new')} onAction={() => setEditing('new')} />
+            <SectionHead title={t('settings.triggers')} action={t('triggers.new')} onAction={() => ed.edit('new')} />
             <ListState items={items} err={err} />
             {items && items.length > 0 && (
-                <table class="table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t('triggers.position')}</th>
-                            <th scope="col">{t('triggers.name')}</th>
-                            <th scope="col">{t('triggers.event')}</th>
-                            <th scope="col">{t('settings.enabled')}</th>
-                            <th scope="col">
-                                <span class="visually-hidden">{t('settings.actions')}</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {items.map((x) => (
-                            <tr key={x.id} class={x.enabled ? '' : 'muted'}>
-                                <td class="num">{x.position}</td>
-                                <td dir="auto">{x.name}</td>
-                                <td>{t(`triggers.event.${x.event}`)}</td>
-                                <td>{x.enabled ? t('settings.yes') : t('settings.no')}</td>
-                                <td class="row-actions">
-                                    <button type="button" class="btn small" onClick={() => setEditing(x)}>
-                                        {t('action.edit')}
-                                    </button>
-                                    <button type="button" class="btn small" onClick={() => void act(() => api.patch(`/api/v1/triggers/${x.id}`, { enabled: !x.enabled }), reload)}>
-                                        {x.enabled ? t('settings.disable') : t('settings.enable')}
-                                    </button>
-                                    <button type="button" class="btn small danger" onClick={() => confirm(t('settings.confirm_delete', { name: x.name })) && void act(() => api.del(`/api/v1/triggers/${x.id}`), reload, t('settings.deleted'))}>
-                                        {t('action.delete')}
-                                    </button>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            )}
-            {editing && (
-                <TriggerDialog
-                    trig={editing === 'new' ? null : editing}
-                    onClose={() => setEditing(null)}
-                    onSaved={() => {
-                        setEditing(null);
-                        void reload();
-                    }}
+                <ListTable
+                    items={items}
+                    heads={[t('triggers.position'), t('triggers.name'), t('triggers.event'), t('settings.enabled')]}
+                    muted={(x) => !x.enabled}
+                    cells={(x) => (
+                        <>
+                            <td class="num">{x.position}</td>
+                            <td dir="auto">{x.name}</td>
+                            <td>{t(`triggers.event.${x.event}`)}</td>
+                            <td>{x.enabled ? t('settings.yes') : t('settings.no')}</td>
+                        </>
+                    )}
+                    actions={(x) => (
+                        <>
+                            <EditButton onClick={() => ed.edit(x)} />
+                            <EnableButton path={`/api/v1/triggers/${x.id}`} enabled={x.enabled} done={() => void reload()} />
+                            <DeleteButton path={`/api/v1/triggers/${x.id}`} name={x.name} done={() => void reload()} />
+                        </>
+                    )}
                 />
             )}
+            {ed.editing && <TriggerDialog trig={ed.target} {...ed.dialog} />}
         </div>
     );
 }

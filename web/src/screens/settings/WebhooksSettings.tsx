@@ -7,7 +7,7 @@ import { Field, fieldError } from '../../components/Field';
 import { When } from '../../components/When';
 import { errorText } from '../../lib/errors';
 import { t } from '../../lib/i18n';
-import { act, EditDialog, ListState, SectionHead, useList } from './kit';
+import { DeleteButton, EditButton, EditDialog, EnableButton, ListState, ListTable, SectionHead, useEditor, useList } from './kit';
 
 interface Webhook {
     id: number;
@@ -120,59 +120,37 @@ function Deliveries({ hook, onClose }: { hook: Webhook; onClose: () => void }) {
 
 export function WebhooksSettings() {
     const { items, err, reload } = useList<Webhook>('/api/v1/webhooks', false);
-    const [editing, setEditing] = useState<Webhook | null | 'new'>(null);
+    const ed = useEditor<Webhook>(reload);
     const [viewing, setViewing] = useState<Webhook | null>(null);
     return (
         <div>
-            <SectionHead title={t('settings.webhooks')} action={t('webhooks.new')} onAction={() => setEditing('new')} />
+            <SectionHead title={t('settings.webhooks')} action={t('webhooks.new')} onAction={() => ed.edit('new')} />
             <ListState items={items} err={err} />
             {items && items.length > 0 && (
-                <table class="table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t('webhooks.url')}</th>
-                            <th scope="col">{t('webhooks.events')}</th>
-                            <th scope="col">{t('settings.enabled')}</th>
-                            <th scope="col">
-                                <span class="visually-hidden">{t('settings.actions')}</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {items.map((h) => (
-                            <tr key={h.id} class={h.enabled ? '' : 'muted'}>
-                                <td dir="ltr">{h.url}</td>
-                                <td dir="ltr">{h.events.join(', ')}</td>
-                                <td>{h.enabled ? t('settings.yes') : t('settings.no')}</td>
-                                <td class="row-actions">
-                                    <button type="button" class="btn small" onClick={() => setEditing(h)}>
-                                        {t('action.edit')}
-                                    </button>
-                                    <button type="button" class="btn small" onClick={() => setViewing(h)}>
-                                        {t('webhooks.deliveries')}
-                                    </button>
-                                    <button type="button" class="btn small" onClick={() => void act(() => api.patch(`/api/v1/webhooks/${h.id}`, { enabled: !h.enabled }), reload)}>
-                                        {h.enabled ? t('settings.disable') : t('settings.enable')}
-                                    </button>
-                                    <button type="button" class="btn small danger" onClick={() => confirm(t('settings.confirm_delete', { name: h.url })) && void act(() => api.del(`/api/v1/webhooks/${h.id}`), reload, t('settings.deleted'))}>
-                                        {t('action.delete')}
-                                    </button>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            )}
-            {editing && (
-                <WebhookDialog
-                    hook={editing === 'new' ? null : editing}
-                    onClose={() => setEditing(null)}
-                    onSaved={() => {
-                        setEditing(null);
-                        void reload();
-                    }}
+                <ListTable
+                    items={items}
+                    heads={[t('webhooks.url'), t('webhooks.events'), t('settings.enabled')]}
+                    muted={(h) => !h.enabled}
+                    cells={(h) => (
+                        <>
+                            <td dir="ltr">{h.url}</td>
+                            <td dir="ltr">{h.events.join(', ')}</td>
+                            <td>{h.enabled ? t('settings.yes') : t('settings.no')}</td>
+                        </>
+                    )}
+                    actions={(h) => (
+                        <>
+                            <EditButton onClick={() => ed.edit(h)} />
+                            <button type="button" class="btn small" onClick={() => setViewing(h)}>
+                                {t('webhooks.deliveries')}
+                            </button>
+                            <EnableButton path={`/api/v1/webhooks/${h.id}`} enabled={h.enabled} done={() => void reload()} />
+                            <DeleteButton path={`/api/v1/webhooks/${h.id}`} name={h.url} done={() => void reload()} />
+                        </>
+                    )}
                 />
             )}
+            {ed.editing && <WebhookDialog hook={ed.target} {...ed.dialog} />}
             {viewing && <Deliveries hook={viewing} onClose={() => setViewing(null)} />}
         </div>
     );

@@ -1,5 +1,6 @@
 // kit.tsx — what the settings screens share: loading a list, a section heading with its action,
-// a dialog-backed edit form whose API errors land beside the right field.
+// the list's table with its row actions, the row being edited, and a dialog-backed edit form whose
+// API errors land beside the right field.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, getAll } from '../../api/client';
@@ -84,4 +85,78 @@ export async function act(fn: () => Promise<unknown>, done: () => void, ok = t('
 
 export function splitList(s: string): string[] {
     return s.split(/[,\u060C\s]+/).map((x) => x.trim()).filter(Boolean);
+}
+
+/* A settings list as a table: a column per heading, each row's cells, and its actions last (that
+ * column is named for screen readers only). muted: rows shown dimmed (disabled ones). */
+export function ListTable<T extends { id?: number; code?: string }>({ items, heads, cells, actions, muted }: { items: T[]; heads: string[]; cells: (x: T) => ComponentChildren; actions: (x: T) => ComponentChildren; muted?: (x: T) => boolean }) {
+    return (
+        <table class="table">
+            <thead>
+                <tr>
+                    {heads.map((h) => (
+                        <th scope="col" key={h}>
+                            {h}
+                        </th>
+                    ))}
+                    <th scope="col">
+                        <span class="visually-hidden">{t('settings.actions')}</span>
+                    </th>
+                </tr>
+            </thead>
+            <tbody>
+                {items.map((x) => (
+                    <tr key={x.id ?? x.code} class={muted?.(x) ? 'muted' : undefined}>
+                        {cells(x)}
+                        <td class="row-actions">{actions(x)}</td>
+                    </tr>
+                ))}
+            </tbody>
+        </table>
+    );
+}
+
+/* The row a settings screen edits ('new': one to create; null: none) and what its dialog is
+ * closed and saved with (saving reloads the list, then `after`). */
+export function useEditor<T>(reload: () => Promise<void>, after?: () => void) {
+    const [editing, setEditing] = useState<T | 'new' | null>(null);
+    return {
+        editing,
+        edit: setEditing,
+        target: editing === 'new' ? null : editing,
+        dialog: {
+            onClose: () => setEditing(null),
+            onSaved: () => {
+                setEditing(null);
+                void reload();
+                after?.();
+            },
+        },
+    };
+}
+
+export function EditButton({ onClick }: { onClick: () => void }) {
+    return (
+        <button type="button" class="btn small" onClick={onClick}>
+            {t('action.edit')}
+        </button>
+    );
+}
+
+/* Enable or disable the row at `path` (PATCH {"enabled"}). */
+export function EnableButton({ path, enabled, done }: { path: string; enabled: boolean; done: () => void }) {
+    return (
+        <button type="button" class="btn small" onClick={() => void act(() => api.patch(path, { enabled: !enabled }), done)}>
+            {enabled ? t('settings.disable') : t('settings.enable')}
+        </button>
+    );
+}
+
+/* Delete the row at `path`, once confirmed by name. */
+export function DeleteButton({ path, name, done }: { path: string; name: string; done: () => void }) {
+    return (
+        <button type="button" class="btn small danger" onClick={() => confirm(t('settings.confirm_delete', { name })) && void act(() => api.del(path), done, t('settings.deleted'))}>
+            {t('action.delete')}
+        </button>
+    );
 }
