@@ -9,7 +9,7 @@ import { t } from '../../lib/i18n';
 import { reloadTemplates } from '../../lib/refdata';
 import { isLead } from '../../lib/session';
 import { fillTemplate } from '../../lib/template';
-import { act, EditDialog, ListState, SectionHead, useList } from './kit';
+import { act, EditButton, EditDialog, ListState, ListTable, SectionHead, useEditor, useList } from './kit';
 
 const PLACEHOLDERS = ['{{customer.name}}', '{{conversation.number}}', '{{conversation.subject}}', '{{agent.name}}'];
 
@@ -81,67 +81,48 @@ function TemplateDialog({ tpl, onClose, onSaved }: { tpl: Template | null; onClo
 
 export function TemplatesSettings({ user }: { user: SessionUser }) {
     const { items, err, reload } = useList<Template>('/api/v1/templates', false);
-    const [editing, setEditing] = useState<Template | null | 'new'>(null);
+    const ed = useEditor<Template>(reload, () => void reloadTemplates());
     const done = () => {
         void reload();
         void reloadTemplates();
     };
     return (
         <div>
-            <SectionHead title={t('settings.templates')} action={t('templates.new')} onAction={() => setEditing('new')} />
+            <SectionHead title={t('settings.templates')} action={t('templates.new')} onAction={() => ed.edit('new')} />
             <ListState items={items} err={err} />
             {items && items.length > 0 && (
-                <table class="table" id="templates-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t('settings.code')}</th>
-                            <th scope="col">{t('templates.title')}</th>
-                            <th scope="col">{t('templates.state')}</th>
-                            <th scope="col">{t('templates.uses')}</th>
-                            <th scope="col">
-                                <span class="visually-hidden">{t('settings.actions')}</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {items.map((x) => (
-                            <tr key={x.code} data-code={x.code}>
-                                <td dir="ltr">{x.code}</td>
-                                <td dir="auto">{x.title}</td>
-                                <td>
-                                    <span class={`badge tpl-${x.state}`}>{t(`templates.state.${x.state}`)}</span>
-                                </td>
-                                <td class="num">{x.uses}</td>
-                                <td class="row-actions">
-                                    <button type="button" class="btn small" onClick={() => setEditing(x)}>
-                                        {t('action.edit')}
-                                    </button>
-                                    {isLead(user) && x.state === 'draft' && (
-                                        <button type="button" class="btn small primary" onClick={() => void act(() => api.post(`/api/v1/templates/${encodeURIComponent(x.code)}/approve`), done, t('templates.approved'))}>
-                                            {t('templates.approve')}
-                                        </button>
-                                    )}
-                                    {x.state !== 'retired' && (
-                                        <button type="button" class="btn small" onClick={() => void act(() => api.patch(`/api/v1/templates/${encodeURIComponent(x.code)}`, { state: 'retired' }), done)}>
-                                            {t('templates.retire')}
-                                        </button>
-                                    )}
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            )}
-            {editing && (
-                <TemplateDialog
-                    tpl={editing === 'new' ? null : editing}
-                    onClose={() => setEditing(null)}
-                    onSaved={() => {
-                        setEditing(null);
-                        done();
-                    }}
+                <ListTable
+                    id="templates-table"
+                    items={items}
+                    heads={[t('settings.code'), t('templates.title'), t('templates.state'), t('templates.uses')]}
+                    cells={(x) => (
+                        <>
+                            <td dir="ltr">{x.code}</td>
+                            <td dir="auto">{x.title}</td>
+                            <td>
+                                <span class={`badge tpl-${x.state}`}>{t(`templates.state.${x.state}`)}</span>
+                            </td>
+                            <td class="num">{x.uses}</td>
+                        </>
+                    )}
+                    actions={(x) => (
+                        <>
+                            <EditButton onClick={() => ed.edit(x)} />
+                            {isLead(user) && x.state === 'draft' && (
+                                <button type="button" class="btn small primary" onClick={() => void act(() => api.post(`/api/v1/templates/${encodeURIComponent(x.code)}/approve`), done, t('templates.approved'))}>
+                                    {t('templates.approve')}
+                                </button>
+                            )}
+                            {x.state !== 'retired' && (
+                                <button type="button" class="btn small" onClick={() => void act(() => api.patch(`/api/v1/templates/${encodeURIComponent(x.code)}`, { state: 'retired' }), done)}>
+                                    {t('templates.retire')}
+                                </button>
+                            )}
+                        </>
+                    )}
                 />
             )}
+            {ed.editing && <TemplateDialog tpl={ed.target} {...ed.dialog} />}
         </div>
     );
 }

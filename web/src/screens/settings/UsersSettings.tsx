@@ -7,7 +7,7 @@ import { Field, fieldError } from '../../components/Field';
 import { formatList, t, unitName } from '../../lib/i18n';
 import { refdata } from '../../lib/refdata';
 import { useStore } from '../../lib/store';
-import { EditDialog, ListState, SectionHead, useList } from './kit';
+import { EditButton, EditDialog, ListState, ListTable, SectionHead, useEditor, useList } from './kit';
 
 function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: () => void; onSaved: () => void }) {
     const rd = useStore(refdata);
@@ -86,56 +86,33 @@ function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: ()
 
 export function UsersSettings() {
     const { items, err, reload } = useList<User>('/api/v1/users');
-    const [editing, setEditing] = useState<User | null | 'new'>(null);
+    const ed = useEditor<User>(reload);
     return (
         <div>
-            <SectionHead title={t('settings.users')} action={t('users.new')} onAction={() => setEditing('new')} />
+            <SectionHead title={t('settings.users')} action={t('users.new')} onAction={() => ed.edit('new')} />
             <ListState items={items} err={err} />
             {items && items.length > 0 && (
-                <table class="table" id="users-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t('users.name')}</th>
-                            <th scope="col">{t('users.email')}</th>
-                            <th scope="col">{t('users.roles')}</th>
-                            <th scope="col">{t('availability.label')}</th>
-                            <th scope="col">{t('users.capacity')}</th>
-                            <th scope="col">
-                                <span class="visually-hidden">{t('settings.actions')}</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {items.map((u) => (
-                            <tr key={u.id} class={u.disabled ? 'muted' : ''}>
-                                <td>
-                                    <bdi>{u.name}</bdi>
-                                    {u.disabled && <span class="badge">{t('users.disabled')}</span>}
-                                </td>
-                                <td dir="ltr">{u.email}</td>
-                                <td>{formatList(u.roles.map((r) => t(`role.${r}`)))}</td>
-                                <td>{t(`availability.${u.availability}`)}</td>
-                                <td class="num">{u.capacity}</td>
-                                <td>
-                                    <button type="button" class="btn small" onClick={() => setEditing(u)}>
-                                        {t('action.edit')}
-                                    </button>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            )}
-            {editing && (
-                <UserDialog
-                    user={editing === 'new' ? null : editing}
-                    onClose={() => setEditing(null)}
-                    onSaved={() => {
-                        setEditing(null);
-                        void reload();
-                    }}
+                <ListTable
+                    id="users-table"
+                    items={items}
+                    heads={[t('users.name'), t('users.email'), t('users.roles'), t('availability.label'), t('users.capacity')]}
+                    muted={(u) => u.disabled}
+                    cells={(u) => (
+                        <>
+                            <td>
+                                <bdi>{u.name}</bdi>
+                                {u.disabled && <span class="badge">{t('users.disabled')}</span>}
+                            </td>
+                            <td dir="ltr">{u.email}</td>
+                            <td>{formatList(u.roles.map((r) => t(`role.${r}`)))}</td>
+                            <td>{t(`availability.${u.availability}`)}</td>
+                            <td class="num">{u.capacity}</td>
+                        </>
+                    )}
+                    actions={(u) => <EditButton onClick={() => ed.edit(u)} />}
                 />
             )}
+            {ed.editing && <UserDialog user={ed.target} {...ed.dialog} />}
         </div>
     );
 }

@@ -88,10 +88,11 @@ export function splitList(s: string): string[] {
 }
 
 /* A settings list as a table: a column per heading, each row's cells, and its actions last (that
- * column is named for screen readers only). muted: rows shown dimmed (disabled ones). */
-export function ListTable<T extends { id?: number; code?: string }>({ items, heads, cells, actions, muted }: { items: T[]; heads: string[]; cells: (x: T) => ComponentChildren; actions: (x: T) => ComponentChildren; muted?: (x: T) => boolean }) {
+ * column is named for screen readers only). muted: rows shown dimmed (disabled ones); code: a
+ * row's data-code attribute. */
+export function ListTable<T extends { id?: number; code?: string }>({ items, heads, cells, actions, muted, id }: { items: T[]; heads: string[]; cells: (x: T) => ComponentChildren; actions: (x: T) => ComponentChildren; muted?: (x: T) => boolean; id?: string }) {
     return (
-        <table class="table">
+        <table class="table" id={id}>
             <thead>
                 <tr>
                     {heads.map((h) => (
@@ -106,7 +107,7 @@ export function ListTable<T extends { id?: number; code?: string }>({ items, hea
             </thead>
             <tbody>
                 {items.map((x) => (
-                    <tr key={x.id ?? x.code} class={muted?.(x) ? 'muted' : undefined}>
+                    <tr key={x.id ?? x.code} class={muted?.(x) ? 'muted' : undefined} data-code={x.code}>
                         {cells(x)}
                         <td class="row-actions">{actions(x)}</td>
                     </tr>
