@@ -45,7 +45,8 @@ struct http_req {
     char ip[64];                 /* client address (X-Forwarded-For when from a trusted proxy) */
     buf body;
     int body_too_large;          /* the body passed its cap: the app answers 413 */
-    int bad_uri;                 /* the raw URI held %00 */
+    int bad_uri;                 /* refused whole: the raw URI held %00, or its path or a query
+                                  * value is not UTF-8 (server.c) */
     int64_t start_us;
 
     /* Filled by the router. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unicode/ustring.h>
 #include <unistd.h>
 
 struct http_server {
@@ -188,6 +189,8 @@ static void client_ip(const http_server *s, http_req *req)
 static long inflight;
 static char bad_uri_marker;
 
+enum { BAD_URI_NUL = 1, BAD_URI_UTF8 = 2 }; /* http_req.bad_uri */
+
 static void req_free(http_req *req)
 {
     __atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
@@ -302,6 +305,25 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return NULL;
 }
 
+/* Whether s is well-formed UTF-8 (ICU's conversion refuses anything else). */
+static int is_utf8(const char *s)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t n = 0;
+    u_strFromUTF8(NULL, 0, &n, s, -1, &st);
+    return st == U_BUFFER_OVERFLOW_ERROR || U_SUCCESS(st);
+}
+
+static enum MHD_Result query_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    int *ok = cls;
+    if (is_utf8(key) && (!value || is_utf8(value))) return MHD_YES;
+    *ok = 0;
+    return MHD_NO;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -310,7 +332,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_server *s = cls;
     http_req *req = *con_cls;
     if (!req || *con_cls == (void *)&bad_uri_marker) {
-        int bad = *con_cls == (void *)&bad_uri_marker;
+        /* A path or query value that is not UTF-8 names nothing here, and would reach the
+         * database as text it refuses (PostgreSQL): the request is refused whole. */
+        int utf8 = is_utf8(url);
+        if (utf8) MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_utf8, &utf8);
+        int bad = *con_cls == (void *)&bad_uri_marker ? BAD_URI_NUL : !utf8 ? BAD_URI_UTF8 : 0;
         if (!(req = req_new(s, conn, method, url))) return MHD_NO;
         req->bad_uri = bad;
         *con_cls = req;
@@ -326,7 +352,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         finish_deferred(req);
     } else if (req->bad_uri) {
         sn_err e;
-        sn_fail(&e, SN_EINVALID, NULL, "the request URI holds an encoded NUL byte");
+        sn_fail(&e, SN_EINVALID, NULL,
+                req->bad_uri == BAD_URI_NUL ? "the request URI holds an encoded NUL byte"
+                                            : "the request URI's path or query is not UTF-8");
         http_respond_error(req, &e);
     } else {
         s->opt.app(req);

@@ -115,6 +115,15 @@ describe(`users [${backend}]`, () => {
         expectError(await admin.get('/api/v1/users/1%00x'), [400, 404]);
     });
 
+    test('a path or query value that is not UTF-8 → 400 naming why, on either database', async () => {
+        for (const p of ['/api/v1/service-lines/%FF', '/api/v1/users?q=%C3%28', '/api/v1/users?%FE=1', '/help/%ED%A0%80']) {
+            const r = await admin.get(p);
+            expectError(r, 400);
+            assert.match(r.json.error.message, /not UTF-8/, p);
+        }
+        expectStatus(await admin.get(`/api/v1/users?q=${encodeURIComponent('نورة')}`), 200);
+    });
+
     test('PATCH name, roles and disabled → 200 with the updated user', async () => {
         const { user } = await createUser(admin, { roles: ['agent'] });
         let r = await admin.patch(`/api/v1/users/${user.id}`, { name: 'New Name' });
