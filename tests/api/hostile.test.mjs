@@ -1,8 +1,9 @@
-// Hostile input on every route: each route of the server (tests/api/lib/routes.mjs walks them all)
-// is called by an admin with malformed ids in its path, odd query strings, and bodies that are not
+// Hostile input on every route: each API route of the server (tests/api/lib/routes.mjs walks them
+// all) is called by an admin with malformed ids in its path, odd query strings, and bodies that are not
 // JSON, not objects, truncated, nested too deep, not UTF-8, full of NULs or far too long. Whatever
 // the route, the answer is never a 5xx: it is a 4xx with the JSON error envelope (or a 2xx when the
-// input happens to be acceptable), and the server is still healthy at the end.
+// input happens to be acceptable). The public pages get the same, anonymously, with broken forms.
+// The server is still healthy at the end.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, backendName } from './lib/harness.mjs';
@@ -94,6 +95,42 @@ describe(`hostile input on every route [${backend}]`, () => {
             assert.deepEqual(bad, []);
         });
     }
+
+    // The public pages (HTML, no envelope; anonymous): never a 5xx either.
+    const PORTAL = [
+        'GET /contact', 'POST /contact', 'GET /track', 'POST /track', 'POST /track/reply', 'GET /documents',
+        'POST /documents/identify', 'POST /documents/send', 'POST /documents/verify', 'GET /documents/services/{code}',
+        'POST /documents/services/{code}', 'GET /documents/submissions/{ref}', 'POST /documents/submissions/{ref}/replace/{id}',
+        'GET /help', 'GET /help/search', 'GET /help/lines/{code}', 'GET /help/articles/{slug}', 'POST /help/articles/{slug}/feedback',
+    ];
+    const FORMS = [
+        { raw: 'a=%ZZ&b&=&%FF=%FE', contentType: 'application/x-www-form-urlencoded' },
+        { raw: `message=${'ا'.repeat(100000)}`, contentType: 'application/x-www-form-urlencoded' },
+        { raw: '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb', contentType: 'multipart/form-data; boundary=x' },
+        { raw: '--\r\n\r\n--', contentType: 'multipart/form-data' },
+        { raw: '{"message":"x"}', contentType: 'application/json' },
+    ];
+    test('the public pages', async () => {
+        const anon = server.client();
+        const bad = [];
+        for (const entry of PORTAL) {
+            const [method, pattern] = entry.split(' ');
+            const hasParams = pattern.includes('{');
+            for (const id of hasParams ? IDS : ['']) {
+                const p = hasParams ? fill(pattern, id) : pattern;
+                const calls = method === 'GET'
+                    ? [{ p }, ...QUERIES.map((q) => ({ p: p + q }))]
+                    : FORMS.map((f) => ({ p, ...f }));
+                for (const c of calls) {
+                    const r = await anon.request(method, c.p, undefined, c.raw === undefined ? {} : { raw: c.raw, contentType: c.contentType });
+                    if (r.status >= 500) {
+                        bad.push(`${method} ${c.p.slice(0, 120)} → ${r.status} ${r.text.slice(0, 200)}`);
+                    }
+                }
+            }
+        }
+        assert.deepEqual(bad, []);
+    });
 
     test('the server is still healthy', async () => {
         const r = await server.client().get('/healthz');
