@@ -56,11 +56,16 @@ int api_init(const config *cfg, sn_err *e)
     return 0;
 }
 
+/* The group committer for a unit: key's (api_group_defer), or the next in turn for key 0. */
+static committer *group_for(uint64_t key)
+{
+    if (!key) key = __atomic_fetch_add(&next_group, 1, __ATOMIC_RELAXED);
+    return groups[key % (uint64_t)ngroups];
+}
+
 int api_group_run(api_ctx *c, int (*fn)(store *db, void *arg, sn_err *e), void *arg, sn_err *e)
 {
-    if (ngroups)
-        return committer_run(groups[__atomic_fetch_add(&next_group, 1, __ATOMIC_RELAXED) % ngroups],
-                             fn, arg, e);
+    if (ngroups) return committer_run(group_for(0), fn, arg, e);
     if (store_begin_write(c->db) < 0) return sn_fail(e, SN_EDB, NULL, "cannot store now");
     int rc = fn(c->db, arg, e);
     if (rc == 0 && store_commit(c->db) < 0) rc = sn_fail(e, SN_EDB, NULL, "cannot store now");
@@ -108,9 +113,7 @@ int api_group_defer(api_ctx *c, uint64_t key, int (*fn)(store *db, void *arg, sn
     if (!d) return sn_fail(e, SN_EINTERNAL, NULL, "out of memory");
     *d = (deferred){c->req, finish, arg, {0}, 0};
     http_defer(c->req, deferred_finish, d);
-    if (!key) key = __atomic_fetch_add(&next_group, 1, __ATOMIC_RELAXED);
-    committer *g = groups[key % (uint64_t)ngroups];
-    int rc = committer_submit(g, fn, arg, &d->e, deferred_done, d);
+    int rc = committer_submit(group_for(key), fn, arg, &d->e, deferred_done, d);
     if (rc < 0) deferred_done(d, rc); /* nothing queued: answer with d->e at once */
     return 0;
 }

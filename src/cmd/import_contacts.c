@@ -531,16 +531,14 @@ int import_contacts_finish(store *db, int64_t imported, sn_err *e)
     do {
         store_stmt *st;
         if (store_begin_write(db) < 0 ||
-            store_prepare(db,
-                          "UPDATE conversations SET status = 'closed', closed_at = solved_at + ? "
-                          "WHERE id IN (SELECT id FROM conversations WHERE status = 'solved' "
-                          "AND solved_at < ? LIMIT ?)",
-                          &st) < 0) {
+            store_prepare_ints(db,
+                               "UPDATE conversations SET status = 'closed', closed_at = solved_at "
+                               "+ ? WHERE id IN (SELECT id FROM conversations WHERE status = "
+                               "'solved' AND solved_at < ? LIMIT ?)",
+                               3, args, &st) < 0) {
             store_rollback(db);
             return sn_fail(e, SN_EDB, NULL, "cannot close old conversations: %s", store_errmsg(db));
         }
-        for (int i = 0; i < 3; i++)
-            store_bind_int(st, i + 1, args[i]);
         int rc = store_step(st);
         changed = rc == STORE_DONE ? store_changes(st) : 0;
         store_finish(st);

@@ -142,15 +142,10 @@ static int insert_otp(store *db, int64_t customer_id, const doc_contact *to, con
     int64_t args[] = {now, customer_id};
     store_stmt *st;
     /* A new code voids the ones before it: only the latest can open a session. */
-    int rc = store_prepare(db,
-                           "UPDATE document_otps SET state = 'void' WHERE state = 'open' AND "
-                           "(expires_at < ? OR customer_id = ?)",
-                           &st);
-    if (rc < 0) return rc;
-    for (int i = 0; i < 2; i++)
-        store_bind_int(st, i + 1, args[i]);
-    rc = store_step(st);
-    store_finish(st);
+    int rc = store_exec_ints(db,
+                             "UPDATE document_otps SET state = 'void' WHERE state = 'open' AND "
+                             "(expires_at < ? OR customer_id = ?)",
+                             2, args);
     if (rc < 0) return rc;
     if ((rc = store_prepare(db,
                             "INSERT INTO document_otps (handle, customer_id, channel, "

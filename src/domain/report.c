@@ -67,10 +67,8 @@ static int count_query(store *db, const char *sql, int n, const int64_t *args, i
                        int64_t *b)
 {
     store_stmt *st;
-    int rc = store_prepare(db, sql, &st);
+    int rc = store_prepare_ints(db, sql, n, args, &st);
     if (rc < 0) return rc;
-    for (int i = 0; i < n; i++)
-        store_bind_int(st, i + 1, args[i]);
     rc = store_step(st);
     if (rc == STORE_ROW) {
         *a = store_col_int(st, 0);

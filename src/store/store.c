@@ -162,13 +162,19 @@ int64_t store_changes(store_stmt *st)
     return st->db->ops->changes(st);
 }
 
+int store_prepare_ints(store *db, const char *sql, int n, const int64_t *args, store_stmt **out)
+{
+    int rc = store_prepare(db, sql, out);
+    for (int i = 0; rc == 0 && i < n; i++)
+        store_bind_int(*out, i + 1, args[i]);
+    return rc;
+}
+
 int store_exec_ints(store *db, const char *sql, int n, const int64_t *args)
 {
     store_stmt *st;
-    int rc = store_prepare(db, sql, &st);
+    int rc = store_prepare_ints(db, sql, n, args, &st);
     if (rc < 0) return rc;
-    for (int i = 0; i < n; i++)
-        store_bind_int(st, i + 1, args[i]);
     rc = store_step(st);
     store_finish(st);
     return rc < 0 ? rc : 0;

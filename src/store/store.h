@@ -60,6 +60,8 @@ void store_finish(store_stmt *st);
 
 /* Run SQL that takes no parameters and returns no rows (may hold several statements). */
 int store_exec(store *db, const char *sql);
+/* Prepare sql and bind its n integer parameters (1..n); 0 or a negative code. */
+int store_prepare_ints(store *db, const char *sql, int n, const int64_t *args, store_stmt **out);
 /* Run one statement with n integer parameters, its rows (if any) ignored; 0 or a negative
  * code. */
 int store_exec_ints(store *db, const char *sql, int n, const int64_t *args);
